@@ -1,0 +1,92 @@
+// Builds everything Ferry runs from dist/:
+//   dist/cli/ferry.mjs        the CLI and web console (controller included), ESM, Node >= 20
+//   dist/electron/main.cjs    Electron main; dist/electron/preload.cjs its preload
+//   dist/agent/agent.mjs      the agent: one self-contained file, Node 24 (pinned runtime)
+//   dist/renderer/            the Vue console (Vite)
+//   dist/native/<target>/     the agent's small Node-API addon (build/native.mjs)
+//   dist/runtime/<target>/    the pinned Node runtime for agents (build/fetch-runtime.mjs)
+// Flags: --skip-renderer, --all-runtimes (both linux-x64 and linux-arm64, for packaging).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { build as esbuild } from 'esbuild';
+import { AGENT_BUNDLE, BUILD_STAMP, CLI_BUNDLE, DIST, PKG, ROOT } from './paths.mjs';
+import { fetchRuntime, localTarget } from './fetch-runtime.mjs';
+
+const args = new Set(process.argv.slice(2));
+const define = { __FERRY_VERSION__: JSON.stringify(PKG.version) };
+// ESM bundles of CommonJS dependencies need a real `require`.
+const esmRequireBanner = "import { createRequire as __ferryCreateRequire } from 'node:module'; const require = __ferryCreateRequire(import.meta.url);";
+
+export async function buildAll({ renderer = true, allRuntimes = false } = {}) {
+  const started = Date.now();
+  mkdirSync(DIST, { recursive: true });
+  await Promise.all([
+    esbuild({
+      entryPoints: [path.join(ROOT, 'electron/cli/ferry.ts')],
+      outfile: CLI_BUNDLE,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      sourcemap: 'linked',
+      define,
+      logLevel: 'warning',
+    }),
+    esbuild({
+      entryPoints: [path.join(ROOT, 'electron/main.ts')],
+      outfile: path.join(DIST, 'electron/main.cjs'),
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      external: ['electron'],
+      packages: 'external',
+      sourcemap: 'linked',
+      define,
+      logLevel: 'warning',
+    }),
+    existsSync(path.join(ROOT, 'agent/main.ts'))
+      ? esbuild({
+          entryPoints: [path.join(ROOT, 'agent/main.ts')],
+          outfile: AGENT_BUNDLE,
+          bundle: true,
+          platform: 'node',
+          format: 'esm',
+          target: 'node24',
+          banner: { js: esmRequireBanner },
+          sourcemap: 'linked',
+          define,
+          logLevel: 'warning',
+        })
+      : Promise.resolve(),
+  ]);
+  // The preload runs sandboxed and must not pull zod's whole tree from node_modules: bundle it in.
+  await esbuild({
+    entryPoints: [path.join(ROOT, 'electron/preload.ts')],
+    outfile: path.join(DIST, 'electron/preload.cjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['electron'],
+    define,
+    logLevel: 'warning',
+  });
+  if (renderer) {
+    const { build: viteBuild } = await import('vite');
+    await viteBuild({ configFile: path.join(ROOT, 'renderer/vite.config.ts'), logLevel: 'warn', define });
+  }
+  if (existsSync(path.join(ROOT, 'build/native.mjs'))) {
+    const { buildNative } = await import('./native.mjs');
+    await buildNative({ root: ROOT, includeDir: null });
+  }
+  const targets = allRuntimes ? ['linux-x64', 'linux-arm64'] : localTarget().startsWith('linux-') ? [localTarget()] : [];
+  for (const target of targets) fetchRuntime(target);
+  writeFileSync(BUILD_STAMP, `${new Date().toISOString()}\n`);
+  console.log(`Built Ferry ${PKG.version} into dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await buildAll({ renderer: !args.has('--skip-renderer'), allRuntimes: args.has('--all-runtimes') });
+}

@@ -1,0 +1,143 @@
+/**
+ * The console contract: every call and event between the renderer and the controller.
+ *
+ * This is the only module of electron/ the renderer may import (as types and schemas). Both
+ * transports (Electron IPC through the preload, and the web console's HTTP + WebSocket) carry
+ * exactly these calls; both sides validate with these schemas. Pure: no IO, no Node APIs.
+ *
+ * Adding a call: add it to `consoleCalls`, implement it in the controller's handler table
+ * (the compiler refuses a missing handler), and the renderer can call it.
+ */
+import { z } from 'zod';
+import { HostFacts } from '../../agent/protocol/facts.ts';
+
+export { HostFacts, MountEntry, MountWarning, PrerequisiteCheck } from '../../agent/protocol/facts.ts';
+
+/** Bumped on any incompatible change of calls or events; checked at the console handshake. */
+export const CONSOLE_PROTOCOL_VERSION = 1;
+
+export const AppInfo = z.object({
+  name: z.literal('Ferry'),
+  version: z.string(),
+  protocolVersion: z.number().int(),
+  dataDir: z.string(),
+  shell: z.enum(['electron', 'web']),
+});
+export type AppInfo = z.infer<typeof AppInfo>;
+
+export const Locale = z.enum(['en', 'zh-CN']);
+export type Locale = z.infer<typeof Locale>;
+export const Theme = z.enum(['system', 'light', 'dark']);
+export type Theme = z.infer<typeof Theme>;
+
+export const Settings = z.object({
+  locale: Locale,
+  theme: Theme,
+});
+export type Settings = z.infer<typeof Settings>;
+export const DEFAULT_SETTINGS: Settings = { locale: 'en', theme: 'system' };
+
+const hostName = z
+  .string()
+  .trim()
+  .min(1, 'Give the host a name.')
+  .max(64, 'Host names are at most 64 characters.')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'Use letters, digits, dot, dash and underscore; start with a letter or digit.');
+
+export const HostAuth = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('agent') }),
+  z.object({ kind: z.literal('key'), keyFile: z.string().min(1, 'Name the private key file.') }),
+  z.object({ kind: z.literal('password') }),
+]);
+export type HostAuth = z.infer<typeof HostAuth>;
+
+/** A host as the operator defines it. Secrets (passwords, passphrases) are never part of it. */
+export const HostSpec = z.object({
+  name: hostName,
+  address: z.string().trim().min(1, 'Give the host address (IP or DNS name).'),
+  port: z.number().int().min(1).max(65535).default(22),
+  user: z.string().trim().min(1, 'Give the SSH user.').default('root'),
+  auth: HostAuth.default({ kind: 'agent' }),
+  jumpHost: z.string().trim().min(1).nullable().default(null),
+});
+export type HostSpec = z.infer<typeof HostSpec>;
+
+export const Host = HostSpec.extend({
+  id: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Host = z.infer<typeof Host>;
+
+const empty = z.object({}).strict();
+
+/** Call name -> request and response schemas. Types are inferred, never written twice. */
+export const consoleCalls = {
+  'app.info': { req: empty, res: AppInfo },
+  'settings.get': { req: empty, res: Settings },
+  'settings.update': { req: Settings.partial().strict(), res: Settings },
+  'hosts.list': { req: empty, res: z.array(Host) },
+  'hosts.add': { req: HostSpec.strict(), res: Host },
+  'hosts.update': { req: z.object({ id: z.string(), spec: HostSpec.strict() }).strict(), res: Host },
+  'hosts.remove': { req: z.object({ id: z.string() }).strict(), res: z.object({ removed: z.boolean() }) },
+  'hosts.localFacts': { req: empty, res: HostFacts },
+} as const;
+
+export type ConsoleCalls = typeof consoleCalls;
+export type CallName = keyof ConsoleCalls;
+export type CallRequest<N extends CallName> = z.input<ConsoleCalls[N]['req']>;
+export type CallRequestParsed<N extends CallName> = z.output<ConsoleCalls[N]['req']>;
+export type CallResponse<N extends CallName> = z.output<ConsoleCalls[N]['res']>;
+
+/** Event name -> payload schema. Events carry full snapshots of what changed, so a store can replace its state. */
+export const consoleEvents = {
+  'hosts.changed': z.array(Host),
+  'settings.changed': Settings,
+} as const;
+export type ConsoleEvents = typeof consoleEvents;
+export type EventName = keyof ConsoleEvents;
+export type EventPayload<E extends EventName> = z.output<ConsoleEvents[E]>;
+
+export const callNames = Object.keys(consoleCalls) as CallName[];
+export const eventNames = Object.keys(consoleEvents) as EventName[];
+
+export function isCallName(name: unknown): name is CallName {
+  return typeof name === 'string' && Object.hasOwn(consoleCalls, name);
+}
+
+/** Stable error codes that cross the console boundary; the renderer translates them. */
+export const ConsoleErrorCode = z.enum([
+  'bad-json',
+  'unauthorized',
+  'forbidden-origin',
+  'unknown-call',
+  'invalid-request',
+  'not-found',
+  'conflict',
+  'version-mismatch',
+  'internal',
+]);
+export type ConsoleErrorCode = z.infer<typeof ConsoleErrorCode>;
+
+export const ConsoleError = z.object({
+  code: ConsoleErrorCode,
+  message: z.string(),
+  /** Field-level problems for invalid-request: dotted path -> what to fix. */
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type ConsoleError = z.infer<typeof ConsoleError>;
+
+/** Envelope of every call result, on both transports. */
+export const CallResult = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), result: z.unknown() }),
+  z.object({ ok: z.literal(false), error: ConsoleError }),
+]);
+export type CallResult = z.infer<typeof CallResult>;
+
+/** Envelope of every event pushed to the renderer. */
+export const EventEnvelope = z.object({ event: z.string(), payload: z.unknown() });
+export type EventEnvelope = z.infer<typeof EventEnvelope>;
+
+/** First message on the web console's event socket, and the answer of the preload's hello. */
+export const Hello = z.object({ protocolVersion: z.number().int(), appVersion: z.string() });
+export type Hello = z.infer<typeof Hello>;

@@ -1,0 +1,119 @@
+/**
+ * The controller: Ferry's state on the operator's workstation and the one implementation of
+ * the console contract. Both shells (Electron main, web console server) hand it raw call names
+ * and payloads; `dispatch` validates them with the contract's schemas, runs the handler and
+ * validates the result, so a bad payload never reaches a handler and never changes state.
+ *
+ * Plain Node: it must never import `electron` (the web console and tests run it without Electron).
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { EventEmitter } from 'node:events';
+import {
+  CONSOLE_PROTOCOL_VERSION,
+  consoleCalls,
+  isCallName,
+  type AppInfo,
+  type CallName,
+  type CallRequestParsed,
+  type CallResponse,
+  type CallResult,
+  type EventEnvelope,
+  type EventName,
+  type EventPayload,
+  type Hello,
+} from '../contract/console.ts';
+import { probeHostFacts } from '../../agent/probe/host-facts.ts';
+import { ControllerError, toConsoleError } from './errors.ts';
+import { HostsService } from './hosts-service.ts';
+import { SettingsService } from './settings-service.ts';
+import { removeStaleTempFiles } from './store/atomic-file.ts';
+
+export interface ControllerOptions {
+  dataDir: string;
+  appVersion: string;
+  shell: AppInfo['shell'];
+}
+
+type Handlers = { [N in CallName]: (req: CallRequestParsed<N>) => Promise<CallResponse<N>> };
+
+export class Controller {
+  private readonly events = new EventEmitter();
+  readonly hosts: HostsService;
+  readonly settings: SettingsService;
+  private readonly handlers: Handlers;
+
+  private constructor(private readonly options: ControllerOptions) {
+    this.hosts = new HostsService(options.dataDir, (hosts) => this.emit('hosts.changed', hosts));
+    this.settings = new SettingsService(options.dataDir, (s) => this.emit('settings.changed', s));
+    this.handlers = {
+      'app.info': async () => this.info(),
+      'settings.get': () => this.settings.get(),
+      'settings.update': (patch) => this.settings.update(patch),
+      'hosts.list': () => this.hosts.list(),
+      'hosts.add': (spec) => this.hosts.add(spec),
+      'hosts.update': ({ id, spec }) => this.hosts.update(id, spec),
+      'hosts.remove': async ({ id }) => ({ removed: await this.hosts.remove(id) }),
+      'hosts.localFacts': () => probeHostFacts(this.options.dataDir),
+    };
+  }
+
+  /** Creates the data directory if needed, clears crash leftovers and loads the stores (failing loudly if corrupt). */
+  static async open(options: ControllerOptions): Promise<Controller> {
+    const dataDir = path.resolve(options.dataDir);
+    await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await removeStaleTempFiles(dataDir);
+    const controller = new Controller({ ...options, dataDir });
+    await Promise.all([controller.hosts.list(), controller.settings.get()]);
+    return controller;
+  }
+
+  get dataDir(): string {
+    return this.options.dataDir;
+  }
+
+  hello(): Hello {
+    return { protocolVersion: CONSOLE_PROTOCOL_VERSION, appVersion: this.options.appVersion };
+  }
+
+  info(): AppInfo {
+    return {
+      name: 'Ferry',
+      version: this.options.appVersion,
+      protocolVersion: CONSOLE_PROTOCOL_VERSION,
+      dataDir: this.options.dataDir,
+      shell: this.options.shell,
+    };
+  }
+
+  /** Runs one call from an untrusted transport. Never throws: errors come back as `{ok:false}`. */
+  async dispatch(name: unknown, payload: unknown): Promise<CallResult> {
+    try {
+      if (!isCallName(name)) {
+        throw new ControllerError('unknown-call', `Unknown call "${String(name)}". This console may be newer or older than Ferry; reload it.`);
+      }
+      return { ok: true, result: await this.run(name, payload) };
+    } catch (err) {
+      return { ok: false, error: toConsoleError(err) };
+    }
+  }
+
+  private async run<N extends CallName>(name: N, payload: unknown): Promise<CallResponse<N>> {
+    const spec = consoleCalls[name];
+    const parsed = spec.req.safeParse(payload ?? {});
+    if (!parsed.success) throw ControllerError.fromZod(name, parsed.error);
+    const handler = this.handlers[name] as (req: unknown) => Promise<CallResponse<N>>;
+    const result = await handler(parsed.data);
+    return spec.res.parse(result) as CallResponse<N>;
+  }
+
+  /** Subscribes to every event; returns the unsubscribe function. */
+  subscribe(listener: (event: EventEnvelope) => void): () => void {
+    this.events.on('event', listener);
+    return () => this.events.off('event', listener);
+  }
+
+  private emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
+    this.events.emit('event', { event, payload } satisfies EventEnvelope);
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Electron main: the desktop shell. It owns the window and the IPC wiring, nothing else; all
+ * state and logic live in the controller (electron/controller), shared with the web console.
+ * Only this file and the preload may import `electron`.
+ */
+import path from 'node:path';
+import { app, BrowserWindow, ipcMain, shell, type IpcMainInvokeEvent } from 'electron';
+import { FERRY_VERSION } from '../agent/version.ts';
+import { Controller } from './controller/controller.ts';
+import { IPC_CALL, IPC_EVENT, IPC_HELLO } from './ipc-channels.ts';
+
+const rendererIndex = path.join(__dirname, '../renderer/index.html');
+
+function dataDirFromArgs(argv: string[]): string | null {
+  const i = argv.indexOf('--data-dir');
+  return i >= 0 ? (argv[i + 1] ?? null) : null;
+}
+
+/** Only our own page may call the controller. */
+function fromOurPage(event: IpcMainInvokeEvent): boolean {
+  const url = event.senderFrame?.url ?? '';
+  return url.startsWith('file://') && decodeURIComponent(new URL(url).pathname) === rendererIndex;
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 820,
+    minWidth: 960,
+    minHeight: 600,
+    title: 'Ferry',
+    show: false,
+    webPreferences: {
+      preload: path.join(__dirname, 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+    },
+  });
+  win.once('ready-to-show', () => win.show());
+  // Links open in the system browser; the window never navigates away from the console.
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (url.startsWith('https://')) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  win.webContents.on('will-navigate', (e) => e.preventDefault());
+  void win.loadFile(rendererIndex);
+  return win;
+}
+
+async function start(): Promise<void> {
+  await app.whenReady();
+  const controller = await Controller.open({
+    dataDir: dataDirFromArgs(process.argv) ?? app.getPath('userData'),
+    appVersion: FERRY_VERSION,
+    shell: 'electron',
+  });
+  ipcMain.handle(IPC_HELLO, (e) => (fromOurPage(e) ? controller.hello() : null));
+  ipcMain.handle(IPC_CALL, (e, name: unknown, payload: unknown) =>
+    fromOurPage(e)
+      ? controller.dispatch(name, payload)
+      : { ok: false, error: { code: 'forbidden-origin', message: 'Calls are accepted from the Ferry window only.' } },
+  );
+  controller.subscribe((envelope) => {
+    for (const win of BrowserWindow.getAllWindows()) win.webContents.send(IPC_EVENT, envelope);
+  });
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+}
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});
+
+start().catch((err: unknown) => {
+  console.error('Ferry failed to start:', err);
+  app.exit(1);
+});
