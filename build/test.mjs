@@ -22,7 +22,7 @@ const failures = [];
 function step(name, cmd, args) {
   const started = Date.now();
   console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
-  const result = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit' });
+  const result = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, FERRY_SKIP_BUILD: '1' } });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (result.status !== 0) failures.push(`${name} (exit ${result.status ?? result.signal})`);
   console.log(`=== ${name}: ${result.status === 0 ? 'ok' : 'FAILED'} in ${seconds} s`);

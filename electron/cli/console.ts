@@ -10,12 +10,13 @@ import { defaultDataDir } from '../controller/data-dir.ts';
 import { StoreCorruptError } from '../controller/store/json-store.ts';
 import { startConsoleServer } from '../console-server/server.ts';
 import { parseCliArgs, parsePort } from './args.ts';
+import { canOpenBrowser, openBrowser } from './open-browser.ts';
 
 const USAGE = `Usage: ferry console [--data-dir DIR] [--port N] [--no-open]
 
   --data-dir DIR   Where Ferry keeps hosts, tasks and reports (default: ${defaultDataDir()})
   --port N         Port on 127.0.0.1 (default: a free one)
-  --no-open        Do not try to open a browser`;
+  --no-open        Do not open a browser (one opens only where there is a desktop)`;
 
 /** The renderer bundle sits next to the CLI bundle: dist/cli/ferry.mjs -> dist/renderer. */
 export function rendererDir(): string {
@@ -46,6 +47,7 @@ export async function runConsoleCli(argv: string[]): Promise<number> {
   const server = await startConsoleServer({ controller, staticDir: rendererDir(), port: parsePort(values.port) });
   console.log(`Ferry ${FERRY_VERSION} web console: ${server.url}`);
   console.log(`Data directory: ${controller.dataDir}. Press Ctrl-C to stop.`);
+  if (!values['no-open'] && canOpenBrowser()) openBrowser(server.url);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
