@@ -14,6 +14,7 @@ Commands:
   console              Start the web console on 127.0.0.1 and print its URL
   migrate SRC DEST     Migrate a directory tree with local agents, verified (see: ferry migrate --help)
   scan DIR             Pre-migration analysis of a tree (see: ferry scan --help)
+  plan check FILE      Validate a migration plan file (hosts, tunnels, addresses, tasks)
   help                 Show this help
 
 Options:
@@ -26,6 +27,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
   console: async () => runConsoleCli,
+  plan: async () => (await import('./plan.ts')).runPlanCli,
 };
 
 export async function main(argv: string[]): Promise<number> {

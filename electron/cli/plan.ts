@@ -1,0 +1,44 @@
+/**
+ * `ferry plan check FILE`: validates a plan file and prints every problem with its line, so the
+ * operator can fix them all in one pass. Exit 0 when the plan is consistent, 1 when it is not.
+ */
+import { formatProblem, readPlanFile } from '../plan/plan-file.ts';
+import { CliUsageError, parseCliArgs } from './args.ts';
+
+const USAGE = `Usage: ferry plan check FILE [--json]
+
+  Checks a plan file: YAML syntax, every field, and the references between hosts, tunnels,
+  data addresses and tasks.`;
+
+export async function runPlanCli(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (sub !== 'check') throw new CliUsageError(`unknown subcommand "${sub}".\n${USAGE}`);
+  const { values, positionals } = parseCliArgs(rest, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true, USAGE);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const [file, ...extra] = positionals;
+  if (file === undefined || extra.length > 0) throw new CliUsageError(`name exactly one plan file.\n${USAGE}`);
+  const result = await readPlanFile(file);
+  if (values.json) {
+    console.log(JSON.stringify(result.ok ? { ok: true, summary: summarize(result.plan) } : { ok: false, problems: result.problems }));
+    return result.ok ? 0 : 1;
+  }
+  if (!result.ok) {
+    for (const problem of result.problems) console.error(formatProblem(file, problem));
+    console.error(`${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${file}.`);
+    return 1;
+  }
+  const s = summarize(result.plan);
+  console.log(`${file}: OK: ${s.hosts} hosts, ${s.tunnels} tunnels, ${s.addresses} data addresses, ${s.tasks} tasks.`);
+  return 0;
+}
+
+function summarize(plan: { hosts: unknown[]; tunnels: unknown[]; addresses: unknown[]; tasks: unknown[] }) {
+  return { hosts: plan.hosts.length, tunnels: plan.tunnels.length, addresses: plan.addresses.length, tasks: plan.tasks.length };
+}
