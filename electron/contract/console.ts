@@ -10,8 +10,11 @@
  */
 import { z } from 'zod';
 import { HostFacts } from '../../agent/protocol/facts.ts';
+import { DataAddress, HostAuth, MountSpec, PlanName, PlanState, PlanTask, Tunnel } from './plan.ts';
 
 export { HostFacts, MountEntry, MountWarning, PrerequisiteCheck } from '../../agent/protocol/facts.ts';
+export * from './plan.ts';
+export * from './planning.ts';
 
 /** Bumped on any incompatible change of calls or events; checked at the console handshake. */
 export const CONSOLE_PROTOCOL_VERSION = 1;
@@ -37,28 +40,17 @@ export const Settings = z.object({
 export type Settings = z.infer<typeof Settings>;
 export const DEFAULT_SETTINGS: Settings = { locale: 'en', theme: 'system' };
 
-const hostName = z
-  .string()
-  .trim()
-  .min(1, 'Give the host a name.')
-  .max(64, 'Host names are at most 64 characters.')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'Use letters, digits, dot, dash and underscore; start with a letter or digit.');
-
-export const HostAuth = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('agent') }),
-  z.object({ kind: z.literal('key'), keyFile: z.string().min(1, 'Name the private key file.') }),
-  z.object({ kind: z.literal('password') }),
-]);
-export type HostAuth = z.infer<typeof HostAuth>;
-
 /** A host as the operator defines it. Secrets (passwords, passphrases) are never part of it. */
 export const HostSpec = z.object({
-  name: hostName,
+  name: PlanName,
   address: z.string().trim().min(1, 'Give the host address (IP or DNS name).'),
   port: z.number().int().min(1).max(65535).default(22),
   user: z.string().trim().min(1, 'Give the SSH user.').default('root'),
   auth: HostAuth.default({ kind: 'agent' }),
-  jumpHost: z.string().trim().min(1).nullable().default(null),
+  /** Name of another host to reach this one through. */
+  jumpHost: PlanName.nullable().default(null),
+  /** Address other hosts use for the data plane (the VPC address); default: `address`. */
+  dataAddress: z.string().trim().min(1).nullable().default(null),
 });
 export type HostSpec = z.infer<typeof HostSpec>;
 
@@ -81,6 +73,20 @@ export const consoleCalls = {
   'hosts.update': { req: z.object({ id: z.string(), spec: HostSpec.strict() }).strict(), res: Host },
   'hosts.remove': { req: z.object({ id: z.string() }).strict(), res: z.object({ removed: z.boolean() }) },
   'hosts.localFacts': { req: empty, res: HostFacts },
+  'plan.get': { req: empty, res: PlanState },
+  'plan.exportYaml': { req: empty, res: z.object({ yaml: z.string() }) },
+  'plan.importYaml': {
+    req: z.object({ yaml: z.string().max(4 * 1024 * 1024) }).strict(),
+    res: z.object({ hostsAdded: z.number(), hostsUpdated: z.number(), plan: PlanState }),
+  },
+  'tunnels.save': { req: z.object({ tunnel: Tunnel, previousName: PlanName.optional() }).strict(), res: PlanState },
+  'tunnels.remove': { req: z.object({ name: PlanName }).strict(), res: PlanState },
+  'mounts.save': { req: z.object({ mount: MountSpec }).strict(), res: PlanState },
+  'mounts.remove': { req: z.object({ tunnel: PlanName, directory: z.string() }).strict(), res: PlanState },
+  'addresses.save': { req: z.object({ address: DataAddress, previousName: PlanName.optional() }).strict(), res: PlanState },
+  'addresses.remove': { req: z.object({ name: PlanName }).strict(), res: PlanState },
+  'taskDefs.save': { req: z.object({ task: PlanTask, previousName: PlanName.optional() }).strict(), res: PlanState },
+  'taskDefs.remove': { req: z.object({ name: PlanName }).strict(), res: PlanState },
 } as const;
 
 export type ConsoleCalls = typeof consoleCalls;
@@ -93,6 +99,7 @@ export type CallResponse<N extends CallName> = z.output<ConsoleCalls[N]['res']>;
 export const consoleEvents = {
   'hosts.changed': z.array(Host),
   'settings.changed': Settings,
+  'plan.changed': PlanState,
 } as const;
 export type ConsoleEvents = typeof consoleEvents;
 export type EventName = keyof ConsoleEvents;

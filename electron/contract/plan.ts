@@ -10,7 +10,6 @@
  *   tasks:     a source address -> a destination address, with options
  */
 import { z } from 'zod';
-import { HostAuth } from './console.ts';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export const PlanName = z
@@ -27,6 +26,13 @@ export const MountDirectory = z
   .refine((p) => p !== '/' && !p.endsWith('/'), 'Name the mount directory itself, without a trailing slash, and not "/".')
   .refine((p) => !p.split('/').some((c) => c === '.' || c === '..'), 'Do not use "." or ".." in the path.')
   .refine((p) => !p.includes('//'), 'The path has an empty component ("//").');
+
+export const HostAuth = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('agent') }).strict(),
+  z.object({ kind: z.literal('key'), keyFile: z.string().min(1, 'Name the private key file.') }).strict(),
+  z.object({ kind: z.literal('password') }).strict(),
+]);
+export type HostAuth = z.infer<typeof HostAuth>;
 
 export const PlanHost = z
   .object({
@@ -138,6 +144,15 @@ export const Plan = z
   })
   .strict();
 export type Plan = z.infer<typeof Plan>;
+
+/** The plan as the controller stores it: everything but the hosts, which the inventory owns. */
+export const PlanState = z.object({
+  tunnels: z.array(Tunnel),
+  mounts: z.array(MountSpec),
+  addresses: z.array(DataAddress),
+  tasks: z.array(PlanTask),
+});
+export type PlanState = z.infer<typeof PlanState>;
 
 export interface PlanProblem {
   /** Dotted path into the plan, e.g. "tasks.0.source". */

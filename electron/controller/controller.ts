@@ -27,6 +27,9 @@ import { probeHostFacts } from '../../agent/probe/host-facts.ts';
 import { ControllerError, toConsoleError } from './errors.ts';
 import { HostsService } from './hosts-service.ts';
 import { SettingsService } from './settings-service.ts';
+import { PlanService } from './plan-service.ts';
+import { importPlanYaml } from './plan-import.ts';
+import { planToYaml } from '../plan/plan-file.ts';
 import { removeStaleTempFiles } from './store/atomic-file.ts';
 
 export interface ControllerOptions {
@@ -41,10 +44,16 @@ export class Controller {
   private readonly events = new EventEmitter();
   readonly hosts: HostsService;
   readonly settings: SettingsService;
+  readonly plan: PlanService;
   private readonly handlers: Handlers;
 
   private constructor(private readonly options: ControllerOptions) {
-    this.hosts = new HostsService(options.dataDir, (hosts) => this.emit('hosts.changed', hosts));
+    this.hosts = new HostsService(
+      options.dataDir,
+      (hosts) => this.emit('hosts.changed', hosts),
+      (name) => this.hostUsage(name),
+    );
+    this.plan = new PlanService(options.dataDir, () => this.hosts.list(), (state) => this.emit('plan.changed', state));
     this.settings = new SettingsService(options.dataDir, (s) => this.emit('settings.changed', s));
     this.handlers = {
       'app.info': async () => this.info(),
@@ -55,6 +64,17 @@ export class Controller {
       'hosts.update': ({ id, spec }) => this.hosts.update(id, spec),
       'hosts.remove': async ({ id }) => ({ removed: await this.hosts.remove(id) }),
       'hosts.localFacts': () => probeHostFacts(this.options.dataDir),
+      'plan.get': () => this.plan.get(),
+      'plan.exportYaml': async () => ({ yaml: planToYaml(await this.plan.fullPlan()) }),
+      'plan.importYaml': ({ yaml }) => importPlanYaml(yaml, this.hosts, this.plan),
+      'tunnels.save': ({ tunnel, previousName }) => this.plan.save('tunnels', tunnel, previousName),
+      'tunnels.remove': ({ name }) => this.plan.remove('tunnels', name),
+      'mounts.save': ({ mount }) => this.plan.saveMount(mount),
+      'mounts.remove': ({ tunnel, directory }) => this.plan.removeMount(tunnel, directory),
+      'addresses.save': ({ address, previousName }) => this.plan.save('addresses', address, previousName),
+      'addresses.remove': ({ name }) => this.plan.remove('addresses', name),
+      'taskDefs.save': ({ task, previousName }) => this.plan.save('tasks', task, previousName),
+      'taskDefs.remove': ({ name }) => this.plan.remove('tasks', name),
     };
   }
 
@@ -64,7 +84,7 @@ export class Controller {
     await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
     await removeStaleTempFiles(dataDir);
     const controller = new Controller({ ...options, dataDir });
-    await Promise.all([controller.hosts.list(), controller.settings.get()]);
+    await Promise.all([controller.hosts.list(), controller.settings.get(), controller.plan.get()]);
     return controller;
   }
 
@@ -84,6 +104,15 @@ export class Controller {
       dataDir: this.options.dataDir,
       shell: this.options.shell,
     };
+  }
+
+  /** Where a host is referenced in the plan (tunnels, jump hosts), for refusing removals that would break it. */
+  private async hostUsage(name: string): Promise<string[]> {
+    const [state, hosts] = await Promise.all([this.plan.get(), this.hosts.list()]);
+    return [
+      ...state.tunnels.filter((t) => t.hosts.includes(name)).map((t) => `tunnel "${t.name}"`),
+      ...hosts.filter((h) => h.jumpHost === name).map((h) => `host "${h.name}" (as its jump host)`),
+    ];
   }
 
   /** Runs one call from an untrusted transport. Never throws: errors come back as `{ok:false}`. */

@@ -17,6 +17,8 @@ export class HostsService {
   constructor(
     dataDir: string,
     private readonly onChange: (hosts: Host[]) => void,
+    /** Where the plan uses a host name; a used host cannot be removed or renamed. */
+    private readonly usage: (name: string) => Promise<string[]> = async () => [],
   ) {
     this.store = new JsonStore(path.join(dataDir, 'hosts.json'), HostsFile, () => ({ version: 1 as const, hosts: [] }));
   }
@@ -37,6 +39,8 @@ export class HostsService {
   }
 
   async update(id: string, spec: HostSpec): Promise<Host> {
+    const current = (await this.list()).find((h) => h.id === id);
+    if (current && current.name !== spec.name) await this.assertUnused(current.name, 'rename');
     let updated: Host | undefined;
     const file = await this.store.update((f) => {
       const current = f.hosts.find((h) => h.id === id);
@@ -49,9 +53,17 @@ export class HostsService {
     return updated as Host;
   }
 
+  private async assertUnused(name: string, action: 'remove' | 'rename'): Promise<void> {
+    const uses = await this.usage(name);
+    if (uses.length > 0) {
+      throw new ControllerError('conflict', `Host "${name}" is used by ${uses.join(', ')}. Take it out of there before you ${action} it.`);
+    }
+  }
+
   async remove(id: string): Promise<boolean> {
-    const before = await this.list();
-    if (!before.some((h) => h.id === id)) return false;
+    const host = (await this.list()).find((h) => h.id === id);
+    if (!host) return false;
+    await this.assertUnused(host.name, 'remove');
     const file = await this.store.update((f) => ({ ...f, hosts: f.hosts.filter((h) => h.id !== id) }));
     this.onChange(file.hosts);
     return true;

@@ -18,6 +18,7 @@ describe('console contract', () => {
       user: 'root',
       auth: { kind: 'agent' },
       jumpHost: null,
+      dataAddress: null,
     });
     const bad = consoleCalls['hosts.add'].req.safeParse({ name: '-bad name', address: '', port: 70000 });
     expect(bad.success).toBe(false);
