@@ -5,11 +5,9 @@
  * (super options, which for NFS carry the effective values) and returns one warning per deviation.
  */
 import type { MountWarning } from '../protocol/facts.ts';
+import { MIN_RETRANS, MIN_TIMEO_DECISECONDS, RECOMMENDED_IO_SIZE } from '../protocol/nfs.ts';
 
-export const RECOMMENDED_NFS_OPTIONS = ['vers=3', 'hard', 'timeo=600', 'retrans=2', 'noresvport', 'rsize=1048576', 'wsize=1048576'];
-export const RECOMMENDED_IO_SIZE = 1048576;
-export const MIN_TIMEO_DECISECONDS = 150;
-export const MIN_RETRANS = 2;
+export { recommendedMountCommand } from '../protocol/nfs.ts';
 
 export function isNfsType(fsType: string): boolean {
   return fsType === 'nfs' || fsType === 'nfs4';
@@ -65,9 +63,4 @@ export function checkNfsOptions(fsType: string, options: readonly string[]): Mou
     warn('nfs-retrans', 'retrans', opts.get('retrans') ?? null, '2', `retrans=${opts.get('retrans')} gives up too quickly; use retrans=2.`);
   }
   return warnings;
-}
-
-/** The mount command Ferry recommends, for display and for running over SSH. */
-export function recommendedMountCommand(server: string, exportPath: string, mountPoint: string): string {
-  return `mount -t nfs -o ${RECOMMENDED_NFS_OPTIONS.join(',')} ${server}:${exportPath} ${mountPoint}`;
 }

@@ -15,6 +15,7 @@ import { DataAddress, HostAuth, MountSpec, PlanName, PlanState, PlanTask, Tunnel
 export { HostFacts, MountEntry, MountWarning, PrerequisiteCheck } from '../../agent/protocol/facts.ts';
 export * from './plan.ts';
 export * from './planning.ts';
+export { RECOMMENDED_NFS_OPTIONS, recommendedMountCommand } from '../../agent/protocol/nfs.ts';
 
 /** Bumped on any incompatible change of calls or events; checked at the console handshake. */
 export const CONSOLE_PROTOCOL_VERSION = 1;

@@ -1,0 +1,93 @@
+/**
+ * Hosts store: the host inventory (hosts.list, kept current by `hosts.changed`) and the facts
+ * of "This computer" (hosts.localFacts, probed on demand). A cache of controller state:
+ * every change goes through a call, and the snapshot Ferry sends back replaces the cache.
+ */
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { CallRequest, Host, HostFacts } from '../../../electron/contract/console.ts';
+import { consoleApi } from '../api/current.ts';
+import { describeError, type Problem } from '../api/describe.ts';
+
+export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
+
+export const useHostsStore = defineStore('ferry.hosts', () => {
+  const hosts = ref<Host[]>([]);
+  const hostsStatus = ref<LoadStatus>('idle');
+  const hostsError = ref<Problem | null>(null);
+
+  const facts = ref<HostFacts | null>(null);
+  const factsStatus = ref<LoadStatus>('idle');
+  const factsError = ref<Problem | null>(null);
+
+  /** Bumped by every inventory snapshot; a slower list answer never overwrites a newer event. */
+  let revision = 0;
+  let started = false;
+
+  const sortedHosts = computed(() => [...hosts.value].sort((a, b) => a.name.localeCompare(b.name)));
+
+  function applyHosts(next: Host[]): void {
+    revision += 1;
+    hosts.value = next;
+    hostsStatus.value = 'ready';
+    hostsError.value = null;
+  }
+
+  async function loadHosts(): Promise<void> {
+    const seen = revision;
+    if (hostsStatus.value !== 'ready') hostsStatus.value = 'loading';
+    try {
+      const next = await consoleApi().call('hosts.list', {});
+      if (revision === seen) applyHosts(next);
+    } catch (err) {
+      hostsError.value = describeError(err);
+      if (hostsStatus.value !== 'ready') hostsStatus.value = 'error';
+    }
+  }
+
+  async function refreshFacts(): Promise<void> {
+    factsStatus.value = 'loading';
+    try {
+      facts.value = await consoleApi().call('hosts.localFacts', {});
+      factsStatus.value = 'ready';
+      factsError.value = null;
+    } catch (err) {
+      factsError.value = describeError(err);
+      factsStatus.value = 'error';
+    }
+  }
+
+  async function init(): Promise<void> {
+    if (started) return;
+    started = true;
+    const api = consoleApi();
+    // Subscribe BEFORE the first snapshot, so no change falls between the two.
+    api.on('hosts.changed', applyHosts);
+    api.onReconnect(() => {
+      void loadHosts();
+      void refreshFacts();
+    });
+    await Promise.all([loadHosts(), refreshFacts()]);
+  }
+
+  /** Adds a host; throws ConsoleCallError (with field issues) when Ferry refuses it. */
+  async function add(spec: CallRequest<'hosts.add'>): Promise<Host> {
+    const host = await consoleApi().call('hosts.add', spec);
+    // The hosts.changed event normally arrives first; this keeps the list right if it was missed.
+    if (!hosts.value.some((h) => h.id === host.id)) applyHosts([...hosts.value, host]);
+    return host;
+  }
+
+  async function remove(id: string): Promise<void> {
+    try {
+      await consoleApi().call('hosts.remove', { id });
+      if (hosts.value.some((h) => h.id === id)) applyHosts(hosts.value.filter((h) => h.id !== id));
+      hostsError.value = null;
+    } catch (err) {
+      hostsError.value = describeError(err);
+      await loadHosts();
+    }
+  }
+
+  return { hosts, sortedHosts, hostsStatus, hostsError, facts, factsStatus, factsError, init, loadHosts, refreshFacts, add, remove };
+});
