@@ -52,3 +52,34 @@ export function parseMountInfo(text: string): MountInfoLine[] {
   }
   return lines;
 }
+
+/**
+ * "major:minor" of a st_dev as Linux (glibc's gnu_dev_major/minor) encodes it, matching mountinfo's
+ * third field. Example: 0x34n → "0:52".
+ */
+export function majorMinorOf(dev: bigint | number): string {
+  const d = BigInt(dev);
+  const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & 0xfffff000n);
+  const minor = (d & 0xffn) | ((d >> 12n) & 0xffffff00n);
+  return `${major}:${minor}`;
+}
+
+/**
+ * The mount that holds `path` (absolute, already resolved by realpath, compared as a string in the same
+ * decoding the mountinfo text was read in): the mount with the longest mount point that is `path` or
+ * one of its ancestors, preferring mounts of the device `majorMinor` when given; among mounts stacked
+ * on the same point the last (topmost) wins. Null when nothing matches.
+ */
+export function findMountFor(mounts: readonly MountInfoLine[], path: string, majorMinor?: string): MountInfoLine | null {
+  const holds = (m: MountInfoLine) => m.mountPoint === '/' || path === m.mountPoint || path.startsWith(`${m.mountPoint}/`);
+  const best = (pool: readonly MountInfoLine[]) => {
+    let found: MountInfoLine | null = null;
+    for (const m of pool) if (holds(m) && (!found || m.mountPoint.length >= found.mountPoint.length)) found = m;
+    return found;
+  };
+  if (majorMinor !== undefined) {
+    const sameDevice = best(mounts.filter((m) => m.majorMinor === majorMinor));
+    if (sameDevice) return sameDevice;
+  }
+  return best(mounts);
+}

@@ -1,0 +1,365 @@
+/**
+ * Owns creating entries on the destination without ever exposing a partial one and without writing
+ * anywhere but the guarded mount:
+ *   - AtomicFileWriter: a regular file is written under a short temp name `.ferry-tmp.<random>.<n>` in
+ *     its final directory (short, so a 255-byte final name still fits), opened with
+ *     O_CREAT|O_EXCL|O_WRONLY|O_NOFOLLOW; fstat must show the expected device (else 'mount-lost', the
+ *     temp file is removed). `commit` truncates to the final size, fsyncs, applies owner/mode/times on
+ *     the fd, fsyncs again, closes, re-checks the directory's device and renames over the final name
+ *     (that is also how an existing file is overwritten). `abort` closes and unlinks.
+ *     In sparse mode, all-zero 4 KiB blocks (aligned to file offsets) are not written, so holes stay
+ *     holes; this assumes each byte range is written once (or again with identical data).
+ *   - createDirSafe: mkdir, then lstat: must be a directory on the expected device.
+ *   - createSymlinkAtomic: symlink under a temp name, owner and times on the link, rename.
+ *   - createHardLink: link, or link under a temp name and rename when the name exists.
+ * Callers verify the parent directory first (DestDirs.verifyDir), so no symlink in the destination
+ * is ever followed. Everything is synchronous: the engine runs it in worker threads.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import type { EntryMeta } from './api.ts';
+import { isRoot } from './apply.ts';
+import { FsError, classify, isErrno } from './errors.ts';
+import { majorMinorOf } from './mountinfo.ts';
+import { setTimes, setTimesFd } from './native.ts';
+import { PATH_MAX_BYTES, relToDisplay, validateName } from './relpath.ts';
+
+const SLASH = 0x2f;
+const BLOCK = 4096;
+const ZERO_BLOCK = Buffer.alloc(BLOCK);
+const { O_CREAT, O_EXCL, O_WRONLY, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = fs.constants;
+const CREATE_FLAGS = O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW;
+const LSTAT_OPTIONS = { bigint: true } as const;
+
+/** Prefix of every temp name Ferry creates; the engine may clean up leftovers starting with it. */
+export const TEMP_PREFIX = '.ferry-tmp.';
+// Random per thread (module instance), plus a counter: unique without a syscall per name.
+const TEMP_STEM = Buffer.from(`${TEMP_PREFIX}${randomBytes(6).toString('hex')}.`);
+let tempCounter = 0;
+
+/** A fresh temp name (bytes), at most 40 bytes whatever the final name is. */
+export function tempName(): Buffer {
+  tempCounter = (tempCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return Buffer.concat([TEMP_STEM, Buffer.from(tempCounter.toString(36))]);
+}
+
+function join(dir: Buffer, name: Uint8Array): Buffer {
+  const sep = dir.length > 0 && dir[dir.length - 1] === SLASH ? 0 : 1;
+  const len = dir.length + sep + name.length;
+  if (len > PATH_MAX_BYTES) {
+    const p = Buffer.concat([dir, Buffer.of(SLASH), name]);
+    throw new FsError('path-too-long', `"${relToDisplay(p)}" is ${len} bytes; the limit is ${PATH_MAX_BYTES}.`, { path: p, errno: 'ENAMETOOLONG' });
+  }
+  const out = Buffer.allocUnsafe(len);
+  out.set(dir, 0);
+  if (sep) out[dir.length] = SLASH;
+  out.set(name, dir.length + sep);
+  return out;
+}
+
+function mountLost(path: Buffer, dev: bigint, expectedDev: bigint): FsError {
+  return new FsError(
+    'mount-lost',
+    `"${relToDisplay(path)}" landed on device ${majorMinorOf(dev)} instead of the destination's device ${majorMinorOf(expectedDev)}: the mount is gone. Ferry stopped writing. Remount it and resume the task.`,
+    { path },
+  );
+}
+
+function checkDirDev(absDir: Buffer, expectedDev: bigint): void {
+  const st = fs.lstatSync(absDir, LSTAT_OPTIONS);
+  if (st.dev !== expectedDev) throw mountLost(absDir, st.dev, expectedDev);
+  if (!st.isDirectory()) throw new FsError('not-a-directory', `"${relToDisplay(absDir)}" is not a directory.`, { path: absDir });
+}
+
+function writeAll(fd: number, buf: Uint8Array, start: number, end: number, position: number): void {
+  let off = start;
+  while (off < end) {
+    const n = fs.writeSync(fd, buf, off, end - off, position + (off - start));
+    if (n <= 0) throw new FsError('io', 'write returned 0 bytes', { errno: 'EIO' });
+    off += n;
+  }
+}
+
+/** True when buf[start, end) is all zero bytes (end - start <= 4096). */
+function isZero(buf: Uint8Array, start: number, end: number): boolean {
+  return ZERO_BLOCK.compare(buf, start, end, 0, end - start) === 0;
+}
+
+export interface WriterOptions {
+  /** Skip all-zero 4 KiB blocks so the new file stays sparse (use when the source file was sparse). */
+  sparse?: boolean;
+}
+
+export interface CommitOptions {
+  /** Copy uid/gid (only effective as root). */
+  owner: boolean;
+  /** fsync data and metadata before the rename (default true). */
+  fsync?: boolean;
+}
+
+export class AtomicFileWriter {
+  readonly destDir: Buffer;
+  readonly tempPath: Buffer;
+  readonly expectedDev: bigint;
+  private readonly sparse: boolean;
+  private fd: number;
+  private state: 'open' | 'committed' | 'aborted' = 'open';
+  /** Bytes actually handed to write(2) (zero blocks skipped in sparse mode are not counted). */
+  bytesWritten = 0;
+
+  /** Creates the temp file in destDir (an absolute, already verified directory). */
+  constructor(destDir: Buffer, expectedDev: bigint, options: WriterOptions = {}) {
+    this.destDir = destDir;
+    this.expectedDev = expectedDev;
+    this.sparse = options.sparse ?? false;
+    let path = join(destDir, tempName());
+    let fd = -1;
+    for (let attempt = 0; fd < 0; attempt++) {
+      try {
+        fd = fs.openSync(path, CREATE_FLAGS, 0o600);
+      } catch (err) {
+        if (isErrno(err, 'EEXIST') && attempt < 5) {
+          path = join(destDir, tempName());
+          continue;
+        }
+        throw classify(err, path);
+      }
+    }
+    this.tempPath = path;
+    this.fd = fd;
+    let dev: bigint;
+    try {
+      dev = fs.fstatSync(fd, LSTAT_OPTIONS).dev;
+    } catch (err) {
+      this.abort();
+      throw classify(err, path);
+    }
+    if (dev !== expectedDev) {
+      this.abort();
+      throw mountLost(destDir, dev, expectedDev);
+    }
+  }
+
+  /**
+   * Writes buf at position (synchronously, all of it). In sparse mode all-zero 4 KiB blocks are
+   * skipped. Returns the bytes actually written.
+   */
+  write(buf: Uint8Array, position: number): number {
+    this.assertOpen();
+    try {
+      if (!this.sparse) {
+        writeAll(this.fd, buf, 0, buf.length, position);
+        this.bytesWritten += buf.length;
+        return buf.length;
+      }
+      const n = buf.length;
+      let written = 0;
+      let run = -1; // start of the current run of non-zero blocks
+      let i = 0;
+      while (i < n) {
+        const end = Math.min(n, i + BLOCK - ((position + i) % BLOCK));
+        if (isZero(buf, i, end)) {
+          if (run >= 0) {
+            writeAll(this.fd, buf, run, i, position + run);
+            written += i - run;
+            run = -1;
+          }
+        } else if (run < 0) {
+          run = i;
+        }
+        i = end;
+      }
+      if (run >= 0) {
+        writeAll(this.fd, buf, run, n, position + run);
+        written += n - run;
+      }
+      this.bytesWritten += written;
+      return written;
+    } catch (err) {
+      throw classify(err, this.tempPath);
+    }
+  }
+
+  /**
+   * Finishes the file: size, data, owner, mode and times; then renames it to destDir/finalName,
+   * replacing what was there. Returns the final absolute path. On failure the temp file is removed.
+   */
+  commit(finalName: Buffer, meta: EntryMeta, options: CommitOptions): Buffer {
+    this.assertOpen();
+    const fd = this.fd;
+    try {
+      validateName(finalName);
+      const finalPath = join(this.destDir, finalName);
+      const sync = options.fsync ?? true;
+      fs.ftruncateSync(fd, meta.size);
+      // Data first: on NFS, dirty pages flushed after setting mtime would overwrite it.
+      if (sync) fs.fsyncSync(fd);
+      if (options.owner && isRoot) fs.fchownSync(fd, meta.uid, meta.gid);
+      fs.fchmodSync(fd, meta.mode & 0o7777); // after chown, which clears setuid/setgid
+      setTimesFd(fd, meta.atimeNs, meta.mtimeNs);
+      if (sync) fs.fsyncSync(fd);
+      this.fd = -1;
+      fs.closeSync(fd);
+      checkDirDev(this.destDir, this.expectedDev);
+      fs.renameSync(this.tempPath, finalPath);
+      this.state = 'committed';
+      return finalPath;
+    } catch (err) {
+      this.abort();
+      throw classify(err, this.tempPath);
+    }
+  }
+
+  /** Closes and removes the temp file. Safe to call more than once, and after a failed commit. */
+  abort(): void {
+    if (this.state === 'committed') return;
+    this.state = 'aborted';
+    if (this.fd >= 0) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        // already unusable; the unlink below is what matters
+      }
+      this.fd = -1;
+    }
+    try {
+      fs.unlinkSync(this.tempPath);
+    } catch {
+      // gone already, or the mount vanished (then it is not in the local directory either)
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.state !== 'open' || this.fd < 0) throw new FsError('io', `The temp file ${relToDisplay(this.tempPath)} is already ${this.state}.`);
+  }
+}
+
+/**
+ * mkdir absParent/name (mode 0o700 until applyMeta sets the real one), then checks with lstat that it
+ * is a directory on expectedDev; otherwise removes it again and throws 'mount-lost'. An existing
+ * directory on the right device is accepted (resume). Returns true when it was created now.
+ */
+export function createDirSafe(absParent: Buffer, name: Buffer, expectedDev: bigint, mode = 0o700): boolean {
+  validateName(name);
+  const abs = join(absParent, name);
+  let created = true;
+  try {
+    fs.mkdirSync(abs, mode);
+  } catch (err) {
+    if (!isErrno(err, 'EEXIST')) throw classify(err, abs);
+    created = false;
+  }
+  let st: fs.BigIntStats;
+  try {
+    st = fs.lstatSync(abs, LSTAT_OPTIONS);
+  } catch (err) {
+    throw classify(err, abs);
+  }
+  if (!st.isDirectory()) {
+    throw new FsError('not-a-directory', `"${relToDisplay(abs)}" exists and is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}.`, { path: abs });
+  }
+  if (st.dev !== expectedDev) {
+    if (created) {
+      try {
+        fs.rmdirSync(abs);
+      } catch {
+        // best effort; the error below is what the operator needs
+      }
+    }
+    throw mountLost(abs, st.dev, expectedDev);
+  }
+  return created;
+}
+
+export interface SymlinkOptions {
+  /** Copy uid/gid (only effective as root). */
+  owner?: boolean;
+  /** When given, the new link must be on this device (else 'mount-lost'). */
+  expectedDev?: bigint;
+}
+
+/**
+ * Creates destDir/name as a symlink to target (bytes, not interpreted), with meta's owner and times,
+ * atomically replacing an existing non-directory entry of that name. Returns the final path.
+ */
+export function createSymlinkAtomic(destDir: Buffer, name: Buffer, target: Buffer, meta: EntryMeta, options: SymlinkOptions = {}): Buffer {
+  validateName(name);
+  const finalPath = join(destDir, name);
+  const tmp = join(destDir, tempName());
+  try {
+    fs.symlinkSync(target, tmp);
+  } catch (err) {
+    throw classify(err, tmp);
+  }
+  try {
+    if (options.expectedDev !== undefined) {
+      const dev = fs.lstatSync(tmp, LSTAT_OPTIONS).dev;
+      if (dev !== options.expectedDev) throw mountLost(tmp, dev, options.expectedDev);
+    }
+    if (options.owner && isRoot) fs.lchownSync(tmp, meta.uid, meta.gid);
+    setTimes(tmp, meta.atimeNs, meta.mtimeNs, true);
+    fs.renameSync(tmp, finalPath);
+    return finalPath;
+  } catch (err) {
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // nothing left to remove
+    }
+    throw classify(err, finalPath);
+  }
+}
+
+/**
+ * Makes newAbs another name of existingAbs (same filesystem). If newAbs exists and is already that
+ * file, nothing happens; if it is another file, it is replaced atomically (link to a temp name, rename).
+ */
+export function createHardLink(existingAbs: Buffer, newAbs: Buffer): void {
+  try {
+    fs.linkSync(existingAbs, newAbs);
+    return;
+  } catch (err) {
+    if (!isErrno(err, 'EEXIST')) throw classify(err, newAbs);
+  }
+  try {
+    const a = fs.lstatSync(existingAbs, LSTAT_OPTIONS);
+    const b = fs.lstatSync(newAbs, LSTAT_OPTIONS);
+    if (a.dev === b.dev && a.ino === b.ino) return;
+  } catch (err) {
+    throw classify(err, newAbs);
+  }
+  const slash = newAbs.lastIndexOf(SLASH);
+  const tmp = join(slash < 0 ? Buffer.from('.') : newAbs.subarray(0, slash), tempName());
+  try {
+    fs.linkSync(existingAbs, tmp);
+  } catch (err) {
+    throw classify(err, tmp);
+  }
+  try {
+    fs.renameSync(tmp, newAbs);
+  } catch (err) {
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // nothing left to remove
+    }
+    throw classify(err, newAbs);
+  }
+}
+
+/** fsync a directory (makes renames and creations in it durable). */
+export function syncDir(absDir: Buffer): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(absDir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  } catch (err) {
+    throw classify(err, absDir);
+  }
+  try {
+    fs.fsyncSync(fd);
+  } catch (err) {
+    throw classify(err, absDir);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

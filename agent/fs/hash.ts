@@ -1,0 +1,73 @@
+/**
+ * Owns SHA-256 of whole files for verification: synchronous (for worker threads) in 1 MiB chunks
+ * through one reusable buffer per thread, and an asynchronous streaming variant. Symlinks are never
+ * followed (O_NOFOLLOW).
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { classify } from './errors.ts';
+
+const CHUNK = 1024 * 1024;
+const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
+let chunk: Buffer | undefined;
+
+/** SHA-256 of the file's bytes, read from an open fd from its start. */
+export function sha256Fd(fd: number): Buffer {
+  chunk ??= Buffer.allocUnsafe(CHUNK);
+  const hash = createHash('sha256');
+  let pos = 0;
+  for (;;) {
+    const n = fs.readSync(fd, chunk, 0, CHUNK, pos);
+    if (n === 0) break;
+    hash.update(chunk.subarray(0, n));
+    pos += n;
+  }
+  return hash.digest();
+}
+
+/** SHA-256 of a whole file (32 bytes). */
+export function sha256File(absPath: Buffer): Buffer {
+  let fd: number;
+  try {
+    fd = fs.openSync(absPath, OPEN_FLAGS);
+  } catch (err) {
+    throw classify(err, absPath);
+  }
+  try {
+    return sha256Fd(fd);
+  } catch (err) {
+    throw classify(err, absPath);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function sha256FileHex(absPath: Buffer): string {
+  return sha256File(absPath).toString('hex');
+}
+
+/** Asynchronous SHA-256 of a whole file, streamed in 1 MiB chunks. */
+export async function sha256FileAsync(absPath: Buffer): Promise<Buffer> {
+  let handle: fs.promises.FileHandle;
+  try {
+    handle = await fs.promises.open(absPath, OPEN_FLAGS);
+  } catch (err) {
+    throw classify(err, absPath);
+  }
+  try {
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let pos = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, CHUNK, pos);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      pos += bytesRead;
+    }
+    return hash.digest();
+  } catch (err) {
+    throw classify(err, absPath);
+  } finally {
+    await handle.close();
+  }
+}

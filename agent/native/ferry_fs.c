@@ -1,0 +1,336 @@
+/*
+ * ferry_fs: the few filesystem calls Node cannot make, as a plain Node-API (C) addon.
+ *
+ *   utimens(path: Buffer|string, atimeSec, atimeNsec, mtimeSec, mtimeNsec, noFollow: boolean): undefined
+ *   futimens(fd: number, atimeSec, atimeNsec, mtimeSec, mtimeNsec): undefined
+ *   seekData(fd: number, offset: number|bigint): number   (-1 when there is no data at or after offset)
+ *   seekHole(fd: number, offset: number|bigint): number   (-1 when offset is at or past the end)
+ *
+ * Seconds may be a bigint or an integral number; nanoseconds 0..999999999. Passing null (or undefined)
+ * as the seconds of atime or mtime leaves that time unchanged (UTIME_OMIT).
+ * Errors are thrown as Error objects shaped like Node's fs errors: .code is the errno name ('ENOENT'),
+ * .errno the negated errno number (as in Node), .syscall the call name.
+ *
+ * Why: fs.utimes takes doubles (about 240 ns resolution at 2026 timestamps, and libuv truncates to
+ * microseconds), and Node has no SEEK_DATA / SEEK_HOLE. Ferry keeps mtimes to the nanosecond and
+ * sparse files sparse.
+ *
+ * Built by build/native.mjs (gcc -shared -fPIC; Node-API symbols resolve against the node binary at
+ * load time). Uses only old glibc symbols, so one build runs on any glibc the Node 24 runtime runs on.
+ * Holds no global state, so it can be loaded in several worker threads at once.
+ */
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A pending JS exception or a failed napi call: give up and return NULL (undefined) to JS. */
+#define CHECK(env, call)                                                     \
+  do {                                                                       \
+    if ((call) != napi_ok) {                                                 \
+      throw_napi_failure((env), #call);                                      \
+      return NULL;                                                           \
+    }                                                                        \
+  } while (0)
+
+static void throw_napi_failure(napi_env env, const char *what) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) return;
+  const napi_extended_error_info *info = NULL;
+  const char *msg = NULL;
+  if (napi_get_last_error_info(env, &info) == napi_ok && info != NULL) msg = info->error_message;
+  char buf[256];
+  snprintf(buf, sizeof buf, "ferry_fs: %s failed: %s", what, msg ? msg : "unknown Node-API error");
+  napi_throw_error(env, "ERR_FERRY_NATIVE", buf);
+}
+
+static const char *errno_name(int e) {
+  switch (e) {
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case ESRCH: return "ESRCH";
+    case EINTR: return "EINTR";
+    case EIO: return "EIO";
+    case ENXIO: return "ENXIO";
+    case EBADF: return "EBADF";
+    case EAGAIN: return "EAGAIN";
+    case ENOMEM: return "ENOMEM";
+    case EACCES: return "EACCES";
+    case EFAULT: return "EFAULT";
+    case EBUSY: return "EBUSY";
+    case EEXIST: return "EEXIST";
+    case EXDEV: return "EXDEV";
+    case ENODEV: return "ENODEV";
+    case ENOTDIR: return "ENOTDIR";
+    case EISDIR: return "EISDIR";
+    case EINVAL: return "EINVAL";
+    case ENFILE: return "ENFILE";
+    case EMFILE: return "EMFILE";
+    case EFBIG: return "EFBIG";
+    case ENOSPC: return "ENOSPC";
+    case ESPIPE: return "ESPIPE";
+    case EROFS: return "EROFS";
+    case EMLINK: return "EMLINK";
+    case ERANGE: return "ERANGE";
+    case ENAMETOOLONG: return "ENAMETOOLONG";
+    case ENOSYS: return "ENOSYS";
+    case ENOTEMPTY: return "ENOTEMPTY";
+    case ELOOP: return "ELOOP";
+    case EOVERFLOW: return "EOVERFLOW";
+    case EOPNOTSUPP: return "EOPNOTSUPP";
+    case ESTALE: return "ESTALE";
+    case EDQUOT: return "EDQUOT";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case ENOTCONN: return "ENOTCONN";
+    case ENOLCK: return "ENOLCK";
+    default: return "EUNKNOWN";
+  }
+}
+
+/* Throws an Error with .code, .errno (negative, like Node) and .syscall. Returns NULL for convenience. */
+static napi_value throw_errno(napi_env env, int err, const char *syscall) {
+  const char *name = errno_name(err);
+  char text[320];
+  snprintf(text, sizeof text, "%s: %s, %s", name, strerror(err), syscall);
+  napi_value code, message, error, errno_value, syscall_value;
+  if (napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code) != napi_ok ||
+      napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &message) != napi_ok ||
+      napi_create_error(env, code, message, &error) != napi_ok ||
+      napi_create_int32(env, -err, &errno_value) != napi_ok ||
+      napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &syscall_value) != napi_ok ||
+      napi_set_named_property(env, error, "errno", errno_value) != napi_ok ||
+      napi_set_named_property(env, error, "syscall", syscall_value) != napi_ok ||
+      napi_throw(env, error) != napi_ok) {
+    throw_napi_failure(env, "throwing an errno error");
+  }
+  return NULL;
+}
+
+static napi_value throw_type(napi_env env, const char *msg) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+  return NULL;
+}
+
+static napi_value throw_range(napi_env env, const char *msg) {
+  napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
+  return NULL;
+}
+
+/* Reads an integer given as bigint or integral number. Returns 0 on success, -1 after throwing. */
+static int get_int64(napi_env env, napi_value v, const char *what, int64_t *out) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) {
+    throw_napi_failure(env, "napi_typeof");
+    return -1;
+  }
+  char msg[128];
+  if (t == napi_bigint) {
+    bool lossless = false;
+    if (napi_get_value_bigint_int64(env, v, out, &lossless) != napi_ok) {
+      throw_napi_failure(env, "napi_get_value_bigint_int64");
+      return -1;
+    }
+    if (!lossless) {
+      snprintf(msg, sizeof msg, "%s does not fit in 64 bits", what);
+      throw_range(env, msg);
+      return -1;
+    }
+    return 0;
+  }
+  if (t == napi_number) {
+    double d;
+    if (napi_get_value_double(env, v, &d) != napi_ok) {
+      throw_napi_failure(env, "napi_get_value_double");
+      return -1;
+    }
+    /* Integral and exactly representable (|d| < 2^53). */
+    if (!(d == d) || d > 9007199254740991.0 || d < -9007199254740991.0 || d != (double)(int64_t)d) {
+      snprintf(msg, sizeof msg, "%s must be an integer", what);
+      throw_range(env, msg);
+      return -1;
+    }
+    *out = (int64_t)d;
+    return 0;
+  }
+  snprintf(msg, sizeof msg, "%s must be a bigint or a number", what);
+  throw_type(env, msg);
+  return -1;
+}
+
+static int get_fd(napi_env env, napi_value v, int *fd) {
+  int64_t n;
+  if (get_int64(env, v, "fd", &n) != 0) return -1;
+  if (n < 0 || n > INT_MAX) {
+    throw_range(env, "fd out of range");
+    return -1;
+  }
+  *fd = (int)n;
+  return 0;
+}
+
+static bool is_nullish(napi_env env, napi_value v, bool *ok) {
+  napi_valuetype t;
+  *ok = napi_typeof(env, v, &t) == napi_ok;
+  if (!*ok) throw_napi_failure(env, "napi_typeof");
+  return *ok && (t == napi_null || t == napi_undefined);
+}
+
+/* (sec, nsec) pair → timespec; null seconds means UTIME_OMIT. Returns 0 or -1 after throwing. */
+static int get_timespec(napi_env env, napi_value sec, napi_value nsec, const char *what, struct timespec *ts) {
+  bool ok;
+  if (is_nullish(env, sec, &ok)) {
+    ts->tv_sec = 0;
+    ts->tv_nsec = UTIME_OMIT;
+    return 0;
+  }
+  if (!ok) return -1;
+  int64_t s, ns;
+  if (get_int64(env, sec, what, &s) != 0 || get_int64(env, nsec, what, &ns) != 0) return -1;
+  if (ns < 0 || ns > 999999999) {
+    throw_range(env, "nanoseconds must be 0..999999999");
+    return -1;
+  }
+  ts->tv_sec = (time_t)s;
+  ts->tv_nsec = (long)ns;
+  return 0;
+}
+
+/* Copies a Buffer/Uint8Array or string path into a NUL-terminated stack buffer. 0 or -1 after throwing. */
+static int get_path(napi_env env, napi_value v, char *out, size_t cap) {
+  bool is_buffer = false;
+  if (napi_is_buffer(env, v, &is_buffer) != napi_ok) {
+    throw_napi_failure(env, "napi_is_buffer");
+    return -1;
+  }
+  if (is_buffer) {
+    void *data = NULL;
+    size_t len = 0;
+    if (napi_get_buffer_info(env, v, &data, &len) != napi_ok) {
+      throw_napi_failure(env, "napi_get_buffer_info");
+      return -1;
+    }
+    if (len >= cap) {
+      throw_errno(env, ENAMETOOLONG, "utimensat");
+      return -1;
+    }
+    if (len > 0 && memchr(data, 0, len) != NULL) {
+      throw_type(env, "path must not contain NUL bytes");
+      return -1;
+    }
+    if (len > 0) memcpy(out, data, len);
+    out[len] = '\0';
+    return 0;
+  }
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) {
+    throw_napi_failure(env, "napi_typeof");
+    return -1;
+  }
+  if (t != napi_string) {
+    throw_type(env, "path must be a Buffer or a string");
+    return -1;
+  }
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
+    throw_napi_failure(env, "napi_get_value_string_utf8");
+    return -1;
+  }
+  if (len >= cap) {
+    throw_errno(env, ENAMETOOLONG, "utimensat");
+    return -1;
+  }
+  size_t copied = 0;
+  if (napi_get_value_string_utf8(env, v, out, cap, &copied) != napi_ok) {
+    throw_napi_failure(env, "napi_get_value_string_utf8");
+    return -1;
+  }
+  if (strlen(out) != copied) {
+    throw_type(env, "path must not contain NUL bytes");
+    return -1;
+  }
+  return 0;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    throw_napi_failure(env, "napi_get_cb_info");
+    return -1;
+  }
+  if (argc < want) {
+    throw_type(env, "missing arguments");
+    return -1;
+  }
+  return 0;
+}
+
+static napi_value js_utimens(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (get_args(env, info, 6, argv) != 0) return NULL;
+  char path[PATH_MAX];
+  if (get_path(env, argv[0], path, sizeof path) != 0) return NULL;
+  struct timespec ts[2];
+  if (get_timespec(env, argv[1], argv[2], "atime", &ts[0]) != 0) return NULL;
+  if (get_timespec(env, argv[3], argv[4], "mtime", &ts[1]) != 0) return NULL;
+  bool no_follow = false;
+  CHECK(env, napi_get_value_bool(env, argv[5], &no_follow));
+  if (utimensat(AT_FDCWD, path, ts, no_follow ? AT_SYMLINK_NOFOLLOW : 0) != 0) return throw_errno(env, errno, "utimensat");
+  return NULL;
+}
+
+static napi_value js_futimens(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (get_args(env, info, 5, argv) != 0) return NULL;
+  int fd;
+  if (get_fd(env, argv[0], &fd) != 0) return NULL;
+  struct timespec ts[2];
+  if (get_timespec(env, argv[1], argv[2], "atime", &ts[0]) != 0) return NULL;
+  if (get_timespec(env, argv[3], argv[4], "mtime", &ts[1]) != 0) return NULL;
+  if (futimens(fd, ts) != 0) return throw_errno(env, errno, "futimens");
+  return NULL;
+}
+
+static napi_value seek(napi_env env, napi_callback_info info, int whence, const char *name) {
+  napi_value argv[2];
+  if (get_args(env, info, 2, argv) != 0) return NULL;
+  int fd;
+  int64_t offset;
+  if (get_fd(env, argv[0], &fd) != 0) return NULL;
+  if (get_int64(env, argv[1], "offset", &offset) != 0) return NULL;
+  if (offset < 0) return throw_range(env, "offset must not be negative");
+  off_t r = lseek(fd, (off_t)offset, whence);
+  if (r < 0) {
+    if (errno == ENXIO) r = -1;
+    else return throw_errno(env, errno, name);
+  }
+  napi_value result;
+  CHECK(env, napi_create_int64(env, (int64_t)r, &result));
+  return result;
+}
+
+static napi_value js_seek_data(napi_env env, napi_callback_info info) {
+  return seek(env, info, SEEK_DATA, "lseek(SEEK_DATA)");
+}
+
+static napi_value js_seek_hole(napi_env env, napi_callback_info info) {
+  return seek(env, info, SEEK_HOLE, "lseek(SEEK_HOLE)");
+}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  napi_property_descriptor props[] = {
+    { "utimens", NULL, js_utimens, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "futimens", NULL, js_futimens, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "seekData", NULL, js_seek_data, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "seekHole", NULL, js_seek_hole, NULL, NULL, NULL, napi_enumerable, NULL },
+  };
+  CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  return exports;
+}

@@ -1,0 +1,211 @@
+// Creating entries on the destination: temp file + rename, nothing partial visible, abort leaves
+// nothing, device checks, parent checks that never follow symlinks, directories, symlinks, hard links.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { EntryMeta } from '../../agent/fs/api.ts';
+import { AtomicFileWriter, TEMP_PREFIX, createDirSafe, createHardLink, createSymlinkAtomic, syncDir, tempName } from '../../agent/fs/atomic-write.ts';
+import { DestDirs } from '../../agent/fs/dest-dirs.ts';
+import { FsError } from '../../agent/fs/errors.ts';
+import { statEntry } from '../../agent/fs/meta.ts';
+import { ensureNativeBuilt, pseudoRandom } from '../helpers/make-tree.ts';
+
+let dir = '';
+let dev = 0n;
+const b = (...parts: string[]) => Buffer.from(path.join(dir, ...parts));
+const isRoot = process.getuid?.() === 0;
+
+beforeAll(() => ensureNativeBuilt());
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-atomic-'));
+  dev = fs.lstatSync(dir, { bigint: true }).dev;
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function meta(over: Partial<EntryMeta> = {}): EntryMeta {
+  return {
+    kind: 'file',
+    size: 0,
+    mode: 0o644,
+    uid: 1234,
+    gid: 5678,
+    atimeNs: 1_767_225_600_000_000_001n,
+    mtimeNs: 1_767_225_600_123_456_789n,
+    ctimeNs: 0n,
+    dev: 0n,
+    ino: 0n,
+    nlink: 1,
+    blocks: 0,
+    ...over,
+  };
+}
+
+const names = () => fs.readdirSync(dir);
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(FsError);
+    return (err as FsError).code;
+  }
+  return undefined;
+}
+
+describe('AtomicFileWriter', () => {
+  it('shows nothing under the final name before commit, then the whole file with its metadata', () => {
+    const data = pseudoRandom(300_000, 5);
+    const w = new AtomicFileWriter(Buffer.from(dir), dev);
+    expect(path.basename(w.tempPath.toString()).startsWith(TEMP_PREFIX)).toBe(true);
+    w.write(data.subarray(0, 100_000), 0);
+    w.write(data.subarray(200_000), 200_000); // out of order
+    expect(fs.existsSync(b('final'))).toBe(false);
+    w.write(data.subarray(100_000, 200_000), 100_000);
+    expect(fs.existsSync(b('final'))).toBe(false);
+    const m = meta({ size: data.length, mode: 0o4751 });
+    const finalPath = w.commit(Buffer.from('final'), m, { owner: true });
+    expect(finalPath.toString()).toBe(path.join(dir, 'final'));
+    expect(names()).toEqual(['final']);
+    const st = fs.lstatSync(b('final'), { bigint: true });
+    expect(st.atimeNs).toBe(m.atimeNs); // before reading it below (relatime would update it)
+    expect(st.mtimeNs).toBe(m.mtimeNs);
+    expect(fs.readFileSync(b('final')).equals(data)).toBe(true);
+    expect(Number(st.mode & 0o7777n)).toBe(0o4751); // setuid survives the chown
+    if (isRoot) expect([Number(st.uid), Number(st.gid)]).toEqual([1234, 5678]);
+  });
+
+  it('overwrites an existing file atomically, truncating or extending to the final size', () => {
+    fs.writeFileSync(b('f'), 'old content that is longer');
+    const w = new AtomicFileWriter(Buffer.from(dir), dev);
+    w.write(Buffer.from('new'), 0);
+    expect(fs.readFileSync(b('f'), 'utf8')).toBe('old content that is longer');
+    w.commit(Buffer.from('f'), meta({ size: 10 }), { owner: false, fsync: false });
+    expect(fs.readFileSync(b('f'))).toEqual(Buffer.concat([Buffer.from('new'), Buffer.alloc(7)]));
+    expect(names()).toEqual(['f']);
+  });
+
+  it('abort leaves nothing behind, also twice and after writes', () => {
+    const w = new AtomicFileWriter(Buffer.from(dir), dev);
+    w.write(Buffer.from('partial'), 0);
+    expect(names()).toHaveLength(1);
+    w.abort();
+    w.abort();
+    expect(names()).toEqual([]);
+    expect(() => w.write(Buffer.from('x'), 0)).toThrow(FsError);
+  });
+
+  it('a failed commit removes the temp file', () => {
+    fs.mkdirSync(b('adir'));
+    fs.writeFileSync(b('adir', 'inside'), 'x');
+    const w = new AtomicFileWriter(Buffer.from(dir), dev);
+    w.write(Buffer.from('data'), 0);
+    expect(code(() => w.commit(Buffer.from('adir'), meta({ size: 4 }), { owner: false }))).toBe('io');
+    expect(names()).toEqual(['adir']);
+    const w2 = new AtomicFileWriter(Buffer.from(dir), dev);
+    expect(code(() => w2.commit(Buffer.from('../escape'), meta(), { owner: false }))).toBe('unsafe-path');
+    expect(names()).toEqual(['adir']);
+  });
+
+  it('uses short temp names, so a 255-byte final name works', () => {
+    expect(tempName().length).toBeLessThanOrEqual(40);
+    expect(tempName().equals(tempName())).toBe(false);
+    const long = Buffer.from('日'.repeat(85));
+    const w = new AtomicFileWriter(Buffer.from(dir), dev);
+    w.write(Buffer.from('x'), 0);
+    w.commit(long, meta({ size: 1 }), { owner: false });
+    expect(fs.readdirSync(dir, { encoding: 'buffer' })).toEqual([long]);
+  });
+
+  it('refuses a device mismatch: mount-lost, and no file left', () => {
+    expect(code(() => new AtomicFileWriter(Buffer.from(dir), dev + 1n))).toBe('mount-lost');
+    expect(names()).toEqual([]);
+  });
+
+  it('keeps non-UTF-8 final names byte for byte', () => {
+    const name = Buffer.from([0x63, 0x61, 0x66, 0xe9]);
+    const w = new AtomicFileWriter(Buffer.from(dir), dev);
+    w.commit(name, meta(), { owner: false });
+    expect(fs.readdirSync(dir, { encoding: 'buffer' })).toEqual([name]);
+  });
+});
+
+describe('DestDirs', () => {
+  it('verifies each component once and caches it', () => {
+    fs.mkdirSync(b('a', 'b', 'c'), { recursive: true });
+    const dirs = new DestDirs(Buffer.from(dir), dev);
+    expect(dirs.verifyDir(Buffer.from('a/b/c')).toString()).toBe(path.join(dir, 'a/b/c'));
+    expect(dirs.verifyDir(Buffer.alloc(0)).toString()).toBe(dir);
+    // Cached: replacing b by a symlink is only noticed after forget().
+    fs.renameSync(b('a', 'b'), b('moved'));
+    fs.symlinkSync('../moved', b('a', 'b'));
+    expect(dirs.verifyDir(Buffer.from('a/b/c')).toString()).toBe(path.join(dir, 'a/b/c'));
+    dirs.forget(Buffer.from('a/b'));
+    expect(dirs.verifyDir(Buffer.from('a'))).toBeDefined();
+    expect(code(() => dirs.verifyDir(Buffer.from('a/b/c')))).toBe('not-a-directory');
+    expect(code(() => dirs.verifyDir(Buffer.from('a/b')))).toBe('not-a-directory');
+  });
+
+  it('refuses a symlinked parent, a file parent, and another device', () => {
+    fs.mkdirSync(b('real'));
+    fs.symlinkSync('real', b('link'));
+    fs.writeFileSync(b('file'), '');
+    const dirs = new DestDirs(Buffer.from(dir), dev);
+    expect(code(() => dirs.verifyDir(Buffer.from('link')))).toBe('not-a-directory');
+    expect(code(() => dirs.verifyDir(Buffer.from('link/x')))).toBe('not-a-directory');
+    expect(code(() => dirs.verifyDir(Buffer.from('file')))).toBe('not-a-directory');
+    expect(code(() => dirs.verifyDir(Buffer.from('missing/x')))).toBe('io');
+    expect(code(() => new DestDirs(Buffer.from(dir), dev + 1n).verifyDir(Buffer.from('real')))).toBe('mount-lost');
+    dirs.remember(Buffer.from('real/new'));
+    expect(dirs.verifyDir(Buffer.from('real/new')).toString()).toBe(path.join(dir, 'real/new'));
+  });
+
+  it('a symlinked root component is refused too', () => {
+    fs.mkdirSync(b('realroot'));
+    fs.symlinkSync('realroot', b('rootlink'));
+    const dirs = new DestDirs(b('rootlink'), dev);
+    expect(code(() => dirs.verifyDir(Buffer.alloc(0)))).toBe('not-a-directory');
+  });
+});
+
+describe('directories, symlinks, hard links', () => {
+  it('createDirSafe creates, accepts an existing dir, refuses a non-dir and a foreign device', () => {
+    expect(createDirSafe(Buffer.from(dir), Buffer.from('d'), dev)).toBe(true);
+    expect(createDirSafe(Buffer.from(dir), Buffer.from('d'), dev)).toBe(false);
+    fs.writeFileSync(b('f'), '');
+    expect(code(() => createDirSafe(Buffer.from(dir), Buffer.from('f'), dev))).toBe('not-a-directory');
+    fs.symlinkSync('d', b('l'));
+    expect(code(() => createDirSafe(Buffer.from(dir), Buffer.from('l'), dev))).toBe('not-a-directory');
+    expect(code(() => createDirSafe(Buffer.from(dir), Buffer.from('e'), dev + 1n))).toBe('mount-lost');
+    expect(fs.existsSync(b('e'))).toBe(false); // removed again
+    expect(code(() => createDirSafe(Buffer.from(dir), Buffer.from('..'), dev))).toBe('unsafe-path');
+  });
+
+  it('createSymlinkAtomic creates and replaces a link with its times and owner', () => {
+    const m = meta({ kind: 'symlink', uid: 2222, gid: 3333, mtimeNs: 1_767_225_611_000_000_007n });
+    createSymlinkAtomic(Buffer.from(dir), Buffer.from('l'), Buffer.from([0x74, 0xe9]), m, { owner: true, expectedDev: dev });
+    expect(fs.readlinkSync(b('l'), { encoding: 'buffer' })).toEqual(Buffer.from([0x74, 0xe9]));
+    const st = fs.lstatSync(b('l'), { bigint: true });
+    expect(st.mtimeNs).toBe(m.mtimeNs);
+    if (isRoot) expect([Number(st.uid), Number(st.gid)]).toEqual([2222, 3333]);
+    createSymlinkAtomic(Buffer.from(dir), Buffer.from('l'), Buffer.from('other'), m);
+    expect(fs.readlinkSync(b('l'), 'utf8')).toBe('other');
+    expect(names()).toEqual(['l']);
+    expect(code(() => createSymlinkAtomic(Buffer.from(dir), Buffer.from('x'), Buffer.from('t'), m, { expectedDev: dev + 1n }))).toBe('mount-lost');
+    expect(names()).toEqual(['l']);
+  });
+
+  it('createHardLink links, is idempotent, and replaces another file', () => {
+    fs.writeFileSync(b('orig'), 'o');
+    fs.mkdirSync(b('sub'));
+    createHardLink(b('orig'), b('sub', 'l'));
+    createHardLink(b('orig'), b('sub', 'l'));
+    expect(statEntry(b('orig')).nlink).toBe(2);
+    fs.writeFileSync(b('sub', 'other'), 'x');
+    createHardLink(b('orig'), b('sub', 'other'));
+    expect(statEntry(b('sub', 'other')).ino).toBe(statEntry(b('orig')).ino);
+    expect(fs.readdirSync(b('sub')).sort()).toEqual(['l', 'other']);
+    expect(code(() => createHardLink(b('missing'), b('x')))).toBe('io');
+    syncDir(b('sub'));
+  });
+});
