@@ -77,12 +77,11 @@ export async function buildAll({ renderer = true, allRuntimes = false } = {}) {
     const { build: viteBuild } = await import('vite');
     await viteBuild({ configFile: path.join(ROOT, 'renderer/vite.config.ts'), logLevel: 'warn', define });
   }
-  if (existsSync(path.join(ROOT, 'build/native.mjs'))) {
-    const { buildNative } = await import('./native.mjs');
-    await buildNative({ root: ROOT, includeDir: null });
-  }
+  // Runtimes first: the addon compiles against the headers that come with them.
   const targets = allRuntimes ? ['linux-x64', 'linux-arm64'] : localTarget().startsWith('linux-') ? [localTarget()] : [];
   for (const target of targets) fetchRuntime(target);
+  const { buildNative } = await import('./native.mjs');
+  await buildNative({ root: ROOT, includeDir: null });
   writeFileSync(BUILD_STAMP, `${new Date().toISOString()}\n`);
   console.log(`Built Ferry ${PKG.version} into dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
 }
