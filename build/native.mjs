@@ -7,7 +7,7 @@
 // against the node binary at load time (no libnode, no node-gyp), so one build loads in Node 20 and 24.
 //
 // Headers: node_api.h from `includeDir`, else $FERRY_NODE_INCLUDE, dist/runtime/<target>/include/node,
-// /tmp/n24/package/include/node, or the running node's own include/node. The Node-API headers are the
+// or the running node's own include/node. The Node-API headers are the
 // same C ABI on every architecture, so one include dir serves both targets.
 //
 // Usage: node build/native.mjs [--include DIR] [--force]     or     import { buildNative } from './native.mjs'
@@ -55,7 +55,6 @@ export function findNodeInclude(root = DEFAULT_ROOT, includeDir = null) {
   const candidates = [
     process.env.FERRY_NODE_INCLUDE,
     ...NATIVE_TARGETS.map((t) => path.join(root, 'dist', 'runtime', t, 'include', 'node')),
-    '/tmp/n24/package/include/node',
     path.join(path.dirname(path.dirname(process.execPath)), 'include', 'node'),
   ];
   for (const dir of candidates) if (hasNodeApiHeader(dir)) return dir;
