@@ -88,12 +88,11 @@ export const DataAddress = z
 export type DataAddress = z.infer<typeof DataAddress>;
 
 const TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
+/** A time-of-day window (agent's local time); `from` after `to` wraps past midnight. */
 export const BandwidthWindow = z
   .object({
     from: z.string().regex(TIME, 'Use HH:MM (24 h).'),
     to: z.string().regex(TIME, 'Use HH:MM (24 h).'),
-    /** Limit inside the window, in bytes per second; null means unlimited. */
-    bytesPerSecond: z.number().int().positive().nullable(),
   })
   .strict();
 
@@ -108,7 +107,7 @@ export const TaskOptions = z
     newerThan: z.iso.datetime({ offset: true }).nullable().default(null),
     olderThan: z.iso.datetime({ offset: true }).nullable().default(null),
     mirror: z.boolean().default(false),
-    /** Overall limit in bytes per second (null: unlimited), and optional time-of-day windows. */
+    /** Limit in bytes per second (null: unlimited), applied only inside the windows (always, when there are none). */
     bandwidth: z
       .object({ bytesPerSecond: z.number().int().positive().nullable().default(null), windows: z.array(BandwidthWindow).default([]) })
       .strict()
