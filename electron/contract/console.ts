@@ -11,10 +11,12 @@
 import { z } from 'zod';
 import { HostFacts } from '../../agent/protocol/facts.ts';
 import { DataAddress, HostAuth, MountSpec, PlanName, PlanState, PlanTask, Tunnel } from './plan.ts';
+import { ProblemCategory, ProblemRecord, ReportHeader } from '../../agent/protocol/report.ts';
 
 export { HostFacts, MountEntry, MountWarning, PrerequisiteCheck } from '../../agent/protocol/facts.ts';
 export * from './plan.ts';
 export * from './planning.ts';
+export { ProblemCategory, ProblemRecord, ReportHeader, ReportPath, ReportSummary } from '../../agent/protocol/report.ts';
 export { RECOMMENDED_NFS_OPTIONS, recommendedMountCommand } from '../../agent/protocol/nfs.ts';
 
 /** Bumped on any incompatible change of calls or events; checked at the console handshake. */
@@ -62,6 +64,36 @@ export const Host = HostSpec.extend({
 });
 export type Host = z.infer<typeof Host>;
 
+/** A stored verification report, as the report list shows it. */
+export const ReportMeta = z.object({
+  id: z.string(),
+  /** The plan task (or "cli" for reports imported from files) this report belongs to. */
+  taskName: z.string(),
+  taskId: z.string(),
+  source: z.string(),
+  destination: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  passed: z.boolean(),
+  problems: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+});
+export type ReportMeta = z.infer<typeof ReportMeta>;
+
+export const ReportExportFormat = z.enum(['html', 'csv', 'json']);
+export type ReportExportFormat = z.infer<typeof ReportExportFormat>;
+
+export const ProblemQuery = z
+  .object({
+    id: z.string(),
+    offset: z.number().int().nonnegative().default(0),
+    limit: z.number().int().min(1).max(2000).default(200),
+    category: ProblemCategory.nullable().default(null),
+    /** Case-insensitive substring of the displayed path. */
+    search: z.string().max(4096).default(''),
+  })
+  .strict();
+
 const empty = z.object({}).strict();
 
 /** Call name -> request and response schemas. Types are inferred, never written twice. */
@@ -88,6 +120,20 @@ export const consoleCalls = {
   'addresses.remove': { req: z.object({ name: PlanName }).strict(), res: PlanState },
   'taskDefs.save': { req: z.object({ task: PlanTask, previousName: PlanName.optional() }).strict(), res: PlanState },
   'taskDefs.remove': { req: z.object({ name: PlanName }).strict(), res: PlanState },
+  'reports.list': { req: empty, res: z.array(ReportMeta) },
+  'reports.get': { req: z.object({ id: z.string() }).strict(), res: z.object({ meta: ReportMeta, header: ReportHeader }) },
+  'reports.problems': { req: ProblemQuery, res: z.object({ total: z.number().int(), offset: z.number().int(), records: z.array(ProblemRecord) }) },
+  /** Adds a report file (e.g. one written by `ferry migrate --report`) to the stored reports. */
+  'reports.importFile': { req: z.object({ path: z.string().min(1), taskName: z.string().default('imported') }).strict(), res: ReportMeta },
+  /**
+   * Writes an export into `<data-dir>/exports/` and returns its name; the web console downloads it
+   * from `GET /api/exports/<fileName>` (same bearer token), the desktop app shows it in its folder.
+   */
+  'reports.export': {
+    req: z.object({ id: z.string(), format: ReportExportFormat }).strict(),
+    res: z.object({ fileName: z.string(), path: z.string(), bytes: z.number().int() }),
+  },
+  'reports.remove': { req: z.object({ id: z.string() }).strict(), res: z.object({ removed: z.boolean() }) },
 } as const;
 
 export type ConsoleCalls = typeof consoleCalls;
@@ -101,6 +147,7 @@ export const consoleEvents = {
   'hosts.changed': z.array(Host),
   'settings.changed': Settings,
   'plan.changed': PlanState,
+  'reports.changed': z.array(ReportMeta),
 } as const;
 export type ConsoleEvents = typeof consoleEvents;
 export type EventName = keyof ConsoleEvents;

@@ -30,6 +30,7 @@ import { SettingsService } from './settings-service.ts';
 import { PlanService } from './plan-service.ts';
 import { importPlanYaml } from './plan-import.ts';
 import { planToYaml } from '../plan/plan-file.ts';
+import { ReportsService } from '../reports/reports-service.ts';
 import { removeStaleTempFiles } from './store/atomic-file.ts';
 
 export interface ControllerOptions {
@@ -45,6 +46,7 @@ export class Controller {
   readonly hosts: HostsService;
   readonly settings: SettingsService;
   readonly plan: PlanService;
+  readonly reports: ReportsService;
   private readonly handlers: Handlers;
 
   private constructor(private readonly options: ControllerOptions) {
@@ -54,6 +56,7 @@ export class Controller {
       (name) => this.hostUsage(name),
     );
     this.plan = new PlanService(options.dataDir, () => this.hosts.list(), (state) => this.emit('plan.changed', state));
+    this.reports = new ReportsService(options.dataDir, (reports) => this.emit('reports.changed', reports));
     this.settings = new SettingsService(options.dataDir, (s) => this.emit('settings.changed', s));
     this.handlers = {
       'app.info': async () => this.info(),
@@ -75,6 +78,12 @@ export class Controller {
       'addresses.remove': ({ name }) => this.plan.remove('addresses', name),
       'taskDefs.save': ({ task, previousName }) => this.plan.save('tasks', task, previousName),
       'taskDefs.remove': ({ name }) => this.plan.remove('tasks', name),
+      'reports.list': () => this.reports.list(),
+      'reports.get': (req) => this.reports.get(req),
+      'reports.problems': (req) => this.reports.problems(req),
+      'reports.importFile': (req) => this.reports.importFile(req),
+      'reports.export': (req) => this.reports.export(req),
+      'reports.remove': (req) => this.reports.remove(req),
     };
   }
 
