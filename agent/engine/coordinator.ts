@@ -1,0 +1,891 @@
+/**
+ * The coordinator of one task: owns its journal, hands work to the connected workers, collects the
+ * results and writes the report. Phases, each restartable from the journal after a crash:
+ *   copy   list directories (source workers) and copy what they find, as the listings arrive:
+ *          small files in batches, large files one per job; probes of the destination first when
+ *          the mode needs them (incremental, overwrite policy);
+ *   links  later names of hard-link groups become links to the first name (destination workers);
+ *   mirror destination directories are listed; extras are deleted (mirror) or just recorded;
+ *   dirs   directories get their metadata, deepest first, the root last (after all contents);
+ *   verify 'full' only: both trees are listed again with hashes and compared entry by entry;
+ *   report the report is written; workers are told the task is over.
+ * Work is pulled by capacity (each worker has a few job slots), so a slow worker simply gets less;
+ * a lost worker's jobs go back to the front of their queues. Nothing in flight is journaled: after a
+ * crash it is simply done again, and what the journal calls verified is never copied again.
+ * Never touches a task's files itself: all filesystem work happens in workers.
+ */
+import path from 'node:path';
+import { WorkerMessage } from '../protocol/wire.ts';
+import type { ItemResult, ProbeResult, CoordinatorMessage, CopyItem, DataTarget, Hello, WireEntry, WireMeta } from '../protocol/wire.ts';
+import type { TaskPhase, TaskSpec, TaskState, TaskStatus } from '../protocol/task.ts';
+import type { ReportHeader } from '../protocol/report.ts';
+import type { Connection } from '../net/connection.ts';
+import { parseJsonPayload } from '../net/connection.ts';
+import { FrameType } from '../protocol/wire.ts';
+import { WireError } from '../net/wire-error.ts';
+import { EntryFilter } from './filters.ts';
+import { decide, needsProbe } from './decide.ts';
+import { D, E, Journal, V, X, blob, num, str } from './journal.ts';
+import type { EntryRow } from './journal.ts';
+import { computeSummary, passedOf, writeReport } from './report-writer.ts';
+import { b64, childRel, depthOf, unb64 } from './wire-meta.ts';
+import { TEMP_PREFIX } from '../fs/atomic-write.ts';
+import { compareEntry, compareDir } from './verify.ts';
+
+const SMALL_BATCH_FILES = 256;
+const SMALL_BATCH_BYTES = 8 * 1024 * 1024;
+/** Files above this travel alone in their job. */
+const LARGE_FILE = 64 * 1024 * 1024;
+const LIST_SLOTS = 2;
+const DEST_SLOTS = 4;
+const DIRS_PER_LIST_JOB = 16;
+const ITEMS_PER_JOB = 512;
+const MAX_ATTEMPTS = 3;
+/** Stop listing ahead when this many files wait to be copied (bounds memory). */
+const READY_HIGH_WATER = 50_000;
+const TEMP = Buffer.from(TEMP_PREFIX);
+
+type JobKind = 'list' | 'copy' | 'probe' | 'link' | 'dirs' | 'delete' | 'mlist' | 'vsrc' | 'vdst';
+
+interface WorkerLink {
+  conn: Connection;
+  agentId: string;
+  role: 'source' | 'destination';
+  data: DataTarget | null;
+  isRoot: boolean;
+  jobs: Set<number>;
+}
+
+interface Job {
+  id: number;
+  kind: JobKind;
+  worker: WorkerLink;
+  /** Entry ids (copy, probe, link), dir ids (list kinds, dirs), or extras rels (delete). */
+  ids: number[];
+  rels?: Buffer[];
+  dest?: WorkerLink;
+}
+
+export interface CoordinatorOptions {
+  dir: string;
+  spec: TaskSpec;
+  token: string;
+  /** Called when the task reaches a final state (report written). */
+  onFinished?: (status: TaskStatus) => void;
+}
+
+export class Coordinator {
+  readonly spec: TaskSpec;
+  readonly token: string;
+  readonly dir: string;
+  readonly journal: Journal;
+  private readonly filter: EntryFilter;
+  private readonly probe: boolean;
+  private readonly workers = new Set<WorkerLink>();
+  private readonly jobs = new Map<number, Job>();
+  private nextJob = 1;
+  private state: TaskState;
+  private phase: TaskPhase;
+  private message: string | null = null;
+  private errorCode: string | null = null;
+  private passed: boolean | null = null;
+  private readonly startedAt: string;
+  private resumes: number;
+  private readonly onFinished: ((s: TaskStatus) => void) | undefined;
+
+  // Queues (in memory; rebuilt from the journal on start).
+  private dirQueue: number[] = [];
+  private probeQueue: number[] = [];
+  private readyQueue: number[] = [];
+  private largeQueue: number[] = [];
+  /** Cursor of the current post-copy phase (dirs by id / entries by id / dirs by depth). */
+  private cursor = { depth: Number.MAX_SAFE_INTEGER, id: 0, exhausted: false };
+  private phaseRetry: number[] = [];
+  private extrasQueue: Buffer[] = [];
+  private destRR = 0;
+  private statsCache: { at: number; value: TaskStatus['progress'] } | null = null;
+  private pumping = false;
+
+  constructor(opts: CoordinatorOptions) {
+    this.spec = opts.spec;
+    this.token = opts.token;
+    this.dir = opts.dir;
+    this.onFinished = opts.onFinished;
+    this.journal = new Journal(opts.dir);
+    this.filter = new EntryFilter(this.spec);
+    this.probe = needsProbe(this.spec);
+    const j = this.journal;
+    const fresh = j.get('spec') === null;
+    if (fresh) {
+      j.tx(() => {
+        j.set('spec', JSON.stringify(this.spec));
+        j.set('state', 'running');
+        j.set('phase', 'copy');
+        j.set('startedAt', new Date().toISOString());
+        j.set('resumes', '0');
+        j.addDir(Buffer.alloc(0), 0, rootPlaceholderMeta());
+      });
+    }
+    this.state = (j.get('state') as TaskState) ?? 'running';
+    this.phase = (j.get('phase') as TaskPhase) ?? 'copy';
+    this.startedAt = j.get('startedAt') ?? new Date().toISOString();
+    this.resumes = Number(j.get('resumes') ?? '0');
+    const err = j.get('error');
+    if (err) ({ code: this.errorCode, message: this.message } = JSON.parse(err) as { code: string; message: string });
+    if (this.state === 'done') this.passed = j.get('passed') === 'true';
+    if (!fresh && !this.isFinal()) {
+      this.resumes++;
+      j.set('resumes', String(this.resumes));
+    }
+    this.loadQueues();
+  }
+
+  /** Same definition? (task.create with an existing id must carry the same spec). */
+  sameSpec(other: TaskSpec): boolean {
+    return JSON.stringify(other) === this.journal.get('spec');
+  }
+
+  isFinal(): boolean {
+    return this.state === 'done' || this.state === 'failed' || this.state === 'cancelled';
+  }
+
+  get finished(): boolean {
+    return this.state === 'done';
+  }
+
+  get reportFile(): string {
+    return path.join(this.dir, 'report.json');
+  }
+
+  close(): void {
+    for (const w of this.workers) w.conn.close(null);
+    this.journal.close();
+  }
+
+  // ---------------------------------------------------------------- status and commands
+
+  status(): TaskStatus {
+    return {
+      taskId: this.spec.taskId,
+      state: this.state,
+      phase: this.phase,
+      message: this.message,
+      errorCode: this.errorCode,
+      workers: [...this.workers].map((w) => ({ agentId: w.agentId, role: w.role, inflight: w.jobs.size })),
+      progress: this.progress(),
+      passed: this.passed,
+      startedAt: this.startedAt,
+      resumes: this.resumes,
+    };
+  }
+
+  private progress(): TaskStatus['progress'] {
+    const now = Date.now();
+    if (this.statsCache && now - this.statsCache.at < 500) return this.statsCache.value;
+    const p = { dirsListed: 0, dirsPending: 0, entriesFound: 0, filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, filesCopied: 0, bytesCopied: 0, problems: 0 };
+    for (const r of this.journal.q('SELECT state, count(*) AS n, coalesce(sum(size), 0) AS b, sum(copied) AS c, coalesce(sum(copied * size), 0) AS cb FROM entries GROUP BY state').all()) {
+      const st = num(r.state);
+      if (st === E.FILTERED) continue;
+      const n = num(r.n);
+      const b = num(r.b);
+      p.entriesFound += n;
+      p.filesTotal += n;
+      p.bytesTotal += b;
+      if (st !== E.NEW && st !== E.PENDING && st !== E.LINK) {
+        p.filesDone += n;
+        p.bytesDone += b;
+      }
+      if (st === E.FAILED || st === E.CHANGED || st === E.SKIPPED) p.problems += n;
+      p.filesCopied += num(r.c);
+      p.bytesCopied += num(r.cb);
+    }
+    for (const r of this.journal.q('SELECT state, count(*) AS n FROM dirs GROUP BY state').all()) {
+      if (num(r.state) === D.PENDING) p.dirsPending += num(r.n);
+      else p.dirsListed += num(r.n);
+      p.entriesFound += num(r.n);
+    }
+    this.statsCache = { at: now, value: p };
+    return p;
+  }
+
+  pause(): void {
+    if (this.state !== 'running' && this.state !== 'waiting') return;
+    this.setState('paused');
+  }
+
+  resume(): void {
+    if (this.state === 'paused' || this.state === 'failed' || this.state === 'cancelled') {
+      this.message = null;
+      this.errorCode = null;
+      this.journal.set('error', '');
+      this.setState('running');
+      this.pump();
+    }
+  }
+
+  cancel(): void {
+    if (this.isFinal()) return;
+    this.setState('cancelled');
+    this.message = 'Cancelled by the operator.';
+    this.broadcast({ t: 'stop', reason: 'cancelled' });
+  }
+
+  private setState(s: TaskState): void {
+    this.state = s;
+    this.journal.set('state', s);
+  }
+
+  private setPhase(p: TaskPhase): void {
+    this.phase = p;
+    this.cursor = { depth: Number.MAX_SAFE_INTEGER, id: 0, exhausted: false };
+    this.phaseRetry = [];
+    this.journal.set('phase', p);
+    this.journal.set('step', '');
+  }
+
+  /** Stops the task for good with a reason the operator can act on (e.g. mount lost). */
+  fail(code: string, message: string): void {
+    if (this.isFinal()) return;
+    this.errorCode = code;
+    this.message = message;
+    this.journal.set('error', JSON.stringify({ code, message }));
+    this.setState('failed');
+    this.broadcast({ t: 'stop', reason: message });
+    try {
+      this.finishReport();
+    } catch {
+      // the failure itself is what the operator needs to see
+    }
+    this.onFinished?.(this.status());
+  }
+
+  // ---------------------------------------------------------------- workers
+
+  attachWorker(conn: Connection, hello: Hello): void {
+    const w: WorkerLink = {
+      conn,
+      agentId: hello.agentId,
+      role: hello.role ?? 'source',
+      data: hello.dataAddress ? { agentId: hello.agentId, ...hello.dataAddress } : null,
+      isRoot: hello.isRoot ?? false,
+      jobs: new Set(),
+    };
+    // A reconnecting agent replaces its old link.
+    for (const old of this.workers) if (old.agentId === w.agentId && old.role === w.role) this.dropWorker(old);
+    this.workers.add(w);
+    conn.onClose(() => this.dropWorker(w));
+    conn.onFrame((f) => {
+      if (f.type !== FrameType.json) throw new WireError('bad-frame', `Unexpected frame type ${f.type} on a worker channel.`);
+      const msg = WorkerMessage.safeParse(parseJsonPayload(f.payload));
+      if (!msg.success) throw new WireError('bad-frame', `A malformed worker message: ${msg.error.issues[0]?.message ?? ''}`);
+      this.onMessage(w, msg.data);
+    });
+    this.send(w, {
+      t: 'setup',
+      settings: {
+        verify: this.spec.verify,
+        preserveOwner: this.spec.preserveOwner,
+        fsync: this.spec.fsync,
+        bwlimit: this.spec.bwlimit,
+        concurrency: this.spec.concurrency,
+      },
+    });
+    if (this.isFinal()) this.send(w, { t: 'stop', reason: this.state });
+    else this.pump();
+  }
+
+  private dropWorker(w: WorkerLink): void {
+    if (!this.workers.delete(w)) return;
+    for (const id of w.jobs) {
+      const job = this.jobs.get(id);
+      if (job) this.requeue(job);
+    }
+    w.jobs.clear();
+    w.conn.close(null);
+    setImmediate(() => this.pump());
+  }
+
+  private send(w: WorkerLink, msg: CoordinatorMessage): void {
+    w.conn.sendJson(msg);
+  }
+
+  private broadcast(msg: CoordinatorMessage): void {
+    for (const w of this.workers) this.send(w, msg);
+  }
+
+  private startJob(kind: JobKind, w: WorkerLink, ids: number[], extra: Partial<Job> = {}): Job {
+    const job: Job = { id: this.nextJob++, kind, worker: w, ids, ...extra };
+    this.jobs.set(job.id, job);
+    w.jobs.add(job.id);
+    return job;
+  }
+
+  private endJob(job: Job): void {
+    this.jobs.delete(job.id);
+    job.worker.jobs.delete(job.id);
+  }
+
+  /** Puts a job's work back at the front of its queue (worker lost or asked to retry). */
+  private requeue(job: Job): void {
+    this.endJob(job);
+    switch (job.kind) {
+      case 'list':
+        this.dirQueue.unshift(...job.ids);
+        break;
+      case 'probe':
+        this.probeQueue.unshift(...job.ids);
+        break;
+      case 'copy':
+        if (job.ids.length === 1 && (this.journal.entry(job.ids[0] as number)?.size ?? 0) > LARGE_FILE) this.largeQueue.unshift(...job.ids);
+        else this.readyQueue.unshift(...job.ids);
+        break;
+      case 'delete':
+        this.extrasQueue.unshift(...(job.rels ?? []));
+        break;
+      default:
+        this.phaseRetry.push(...job.ids);
+    }
+  }
+
+  private onMessage(w: WorkerLink, msg: WorkerMessage): void {
+    if (msg.t === 'fatal') {
+      this.fail(msg.code, msg.message);
+      return;
+    }
+    const job = this.jobs.get(msg.job);
+    if (!job || job.worker !== w) return; // a late answer for a job already given to someone else
+    switch (msg.t) {
+      case 'listed':
+        this.onListed(job, msg);
+        break;
+      case 'done':
+        this.endJob(job);
+        break;
+      case 'copied':
+        this.endJob(job);
+        this.onCopied(msg.results);
+        break;
+      case 'probed':
+        this.endJob(job);
+        this.onProbed(msg.results);
+        break;
+      case 'applied':
+        this.endJob(job);
+        this.onApplied(job, msg.results);
+        break;
+      case 'retry':
+        this.requeue(job);
+        // Back off a little: the usual cause (a destination restarting) takes a moment.
+        setTimeout(() => this.pump(), 500).unref();
+        return;
+    }
+    this.statsCache = null;
+    this.pump();
+  }
+
+  // ---------------------------------------------------------------- loading and dispatch
+
+  private loadQueues(): void {
+    const j = this.journal;
+    this.dirQueue = j.pendingDirIds();
+    this.probeQueue = j.idsInState(E.NEW);
+    for (const r of j.q('SELECT id, size FROM entries WHERE state = ? ORDER BY id').all(E.PENDING)) {
+      (num(r.size) > LARGE_FILE ? this.largeQueue : this.readyQueue).push(num(r.id));
+    }
+  }
+
+  private sources(): WorkerLink[] {
+    return [...this.workers].filter((w) => w.role === 'source');
+  }
+
+  private destinations(): WorkerLink[] {
+    return [...this.workers].filter((w) => w.role === 'destination');
+  }
+
+  /** Hands out as much work as the workers have slots for, then checks whether the phase is over. */
+  pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (let guard = 0; guard < 20 && this.state === 'running'; guard++) {
+        if (this.phase === 'copy') this.dispatchCopyPhase();
+        else if (this.phase === 'links') this.dispatchLinks();
+        else if (this.phase === 'mirror') this.dispatchMirror();
+        else if (this.phase === 'dirs') this.dispatchDirs();
+        else if (this.phase === 'verify') this.dispatchVerify();
+        if (!this.phaseIdle()) break;
+        if (!this.advance()) break;
+      }
+    } catch (err) {
+      this.fail('internal', `The coordinator hit an internal error: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private jobsOf(w: WorkerLink, kind: JobKind): number {
+    let n = 0;
+    for (const id of w.jobs) if (this.jobs.get(id)?.kind === kind) n++;
+    return n;
+  }
+
+  private dispatchCopyPhase(): void {
+    const dests = this.destinations().filter((d) => d.data);
+    for (const s of this.sources()) {
+      while (this.jobsOf(s, 'list') < LIST_SLOTS && this.dirQueue.length > 0 && this.readyQueue.length < READY_HIGH_WATER) {
+        const ids = this.dirQueue.splice(0, DIRS_PER_LIST_JOB);
+        const dirs = ids.map((id) => ({ id, rel: b64(this.journal.dirRel(id) ?? Buffer.alloc(0)) }));
+        const job = this.startJob('list', s, ids);
+        this.send(s, { t: 'list', job: job.id, dirs, hash: false });
+      }
+      while (dests.length > 0 && this.jobsOf(s, 'copy') < this.spec.concurrency && (this.largeQueue.length > 0 || this.readyQueue.length > 0)) {
+        const dest = dests[this.destRR++ % dests.length] as WorkerLink;
+        const large = this.largeQueue.length > 0 && (this.readyQueue.length === 0 || this.jobsOf(s, 'copy') % 2 === 0);
+        const ids = large ? [this.largeQueue.shift() as number] : this.takeSmallBatch();
+        const items: CopyItem[] = [];
+        for (const id of ids) {
+          const e = this.journal.entry(id);
+          if (!e || e.state !== E.PENDING) continue;
+          const item: CopyItem = { id, rel: b64(e.rel), kind: e.kind === 'symlink' ? 'symlink' : 'file', size: e.size };
+          if (this.spec.checksum && e.dstHash) item.skipIfHash = e.dstHash;
+          items.push(item);
+        }
+        if (items.length === 0) continue;
+        const job = this.startJob('copy', s, items.map((i) => i.id), { dest });
+        this.send(s, { t: 'copy', job: job.id, dest: dest.data as DataTarget, items });
+      }
+    }
+    for (const d of this.destinations()) {
+      while (this.jobsOf(d, 'probe') < DEST_SLOTS && this.probeQueue.length > 0) {
+        const ids = this.probeQueue.splice(0, ITEMS_PER_JOB);
+        const items = [];
+        for (const id of ids) {
+          const e = this.journal.entry(id);
+          if (e && e.state === E.NEW) items.push({ id, rel: b64(e.rel), size: e.size, hash: this.spec.checksum && e.kind === 'file' });
+        }
+        if (items.length === 0) continue;
+        const job = this.startJob('probe', d, items.map((i) => i.id));
+        this.send(d, { t: 'probe', job: job.id, items });
+      }
+    }
+  }
+
+  private takeSmallBatch(): number[] {
+    const ids: number[] = [];
+    let bytes = 0;
+    const sizeOf = this.journal.q('SELECT size FROM entries WHERE id = ?');
+    while (this.readyQueue.length > 0 && ids.length < SMALL_BATCH_FILES && bytes < SMALL_BATCH_BYTES) {
+      const id = this.readyQueue.shift() as number;
+      ids.push(id);
+      bytes += num(sizeOf.get(id)?.size);
+    }
+    return ids;
+  }
+
+  /** True when the current phase has nothing queued and nothing in flight. */
+  private phaseIdle(): boolean {
+    if (this.jobs.size > 0) return false;
+    switch (this.phase) {
+      case 'copy':
+        return this.dirQueue.length === 0 && this.probeQueue.length === 0 && this.readyQueue.length === 0 && this.largeQueue.length === 0;
+      case 'mirror':
+        return this.cursor.exhausted && this.phaseRetry.length === 0 && this.extrasQueue.length === 0;
+      default:
+        return this.cursor.exhausted && this.phaseRetry.length === 0;
+    }
+  }
+
+  /** Moves to the next phase; false when there is nothing more to do right now. */
+  private advance(): boolean {
+    const next: Record<TaskPhase, TaskPhase> = { copy: 'links', links: 'mirror', mirror: 'dirs', dirs: 'verify', verify: 'report', report: 'done', done: 'done' };
+    if (this.phase === 'verify' && this.journal.get('step') === 'src') {
+      this.journal.set('step', 'dst');
+      this.cursor = { depth: Number.MAX_SAFE_INTEGER, id: 0, exhausted: false };
+      return true;
+    }
+    let p = next[this.phase];
+    if (p === 'mirror' && !this.spec.mirror) p = 'dirs';
+    if (p === 'dirs' && this.spec.dryRun) p = 'verify';
+    if (p === 'verify' && (this.spec.verify !== 'full' || this.spec.dryRun)) p = 'report';
+    if (p === 'report') {
+      this.setPhase('report');
+      this.finishReport();
+      this.setPhase('done');
+      this.setState('done');
+      this.broadcast({ t: 'stop', reason: 'done' });
+      this.onFinished?.(this.status());
+      return false;
+    }
+    this.setPhase(p);
+    if (p === 'verify') {
+      this.journal.tx(() => {
+        this.journal.q('UPDATE entries SET v_state = NULL, v_reason = NULL, vs_hash = NULL, vs_meta = NULL').run();
+        this.journal.q('UPDATE dirs SET v_state = NULL, v_reason = NULL').run();
+      });
+      this.journal.set('step', 'src');
+    }
+    return true;
+  }
+
+  private finishReport(): ReportHeader {
+    const error = this.errorCode ? { code: this.errorCode, message: this.message ?? '' } : null;
+    const header = writeReport(this.journal, this.spec, this.reportFile, { startedAt: this.startedAt, error });
+    this.passed = header.passed;
+    this.journal.set('passed', String(header.passed));
+    return header;
+  }
+
+  reportSummary(): { summary: ReturnType<typeof computeSummary>; passed: boolean } {
+    const summary = computeSummary(this.journal);
+    const error = this.errorCode ? { code: this.errorCode } : null;
+    return { summary, passed: passedOf(summary, error) };
+  }
+
+  // ---------------------------------------------------------------- copy phase: results
+
+  private onListed(job: Job, msg: Extract<WorkerMessage, { t: 'listed' }>): void {
+    if (job.kind === 'mlist' || job.kind === 'vdst') return this.onDestListed(job, msg);
+    if (job.kind === 'vsrc') return this.onSourceRescan(msg);
+    const j = this.journal;
+    const dirRel = j.dirRel(msg.dir);
+    if (dirRel === null) return;
+    j.tx(() => {
+      for (const e of msg.entries) this.intake(dirRel, e);
+      for (const err of msg.errors) {
+        const rel = childRel(dirRel, unb64(err.name));
+        j.addEntry(rel, 'unknown', 0, rootPlaceholderMeta(), null, null, E.FAILED, err.code, err.message);
+      }
+      if (msg.error) j.setDirState(msg.dir, D.FAILED, msg.error.code, msg.error.message);
+      else if (msg.done) j.setDirState(msg.dir, D.LISTED);
+    });
+  }
+
+  /** One listed source entry into the journal and the right queue. */
+  private intake(dirRel: Buffer, e: WireEntry): void {
+    const j = this.journal;
+    const name = unb64(e.name);
+    if (name.length === 0) {
+      // The directory's own metadata (sent first for the root): keep it for the dirs phase.
+      j.q('UPDATE dirs SET meta = ? WHERE rel = ?').run(JSON.stringify(e.meta), dirRel);
+      return;
+    }
+    const rel = childRel(dirRel, name);
+    const m = e.meta;
+    if (m.kind === 'dir') {
+      if (!this.filter.accepts(rel, true, 0n)) return;
+      const id = j.addDir(rel, depthOf(rel), m);
+      if (id !== null) this.dirQueue.push(id);
+      return;
+    }
+    if (this.filter.isExcluded(rel)) return;
+    const target = e.target ? unb64(e.target) : null;
+    if (!this.filter.accepts(rel, false, BigInt(m.mtimeNs))) {
+      j.addEntry(rel, m.kind, m.size, m, target, null, E.FILTERED, null, null);
+      return;
+    }
+    if (m.kind !== 'file' && m.kind !== 'symlink') {
+      const what = { fifo: 'a FIFO', socket: 'a socket', char: 'a character device', block: 'a block device' }[m.kind];
+      j.addEntry(rel, m.kind, 0, m, null, null, E.SKIPPED, m.kind, `Not copied: it is ${what} (special files are listed, never copied).`);
+      return;
+    }
+    const initial = this.probe ? E.NEW : this.spec.dryRun ? E.WOULD_COPY : E.PENDING;
+    const id = j.addEntry(rel, m.kind, m.kind === 'file' ? m.size : 0, m, target, null, initial, null, null);
+    if (id === null) return; // already known (a directory listed again after a crash)
+    if (m.kind === 'file' && m.nlink > 1) {
+      const first = j.firstOfInode(m.dev, m.ino, id);
+      if (first !== id) {
+        j.q('UPDATE entries SET state = ?, link_to = ? WHERE id = ?').run(this.spec.dryRun ? E.WOULD_COPY : E.LINK, first, id);
+        return;
+      }
+    }
+    if (initial === E.NEW) this.probeQueue.push(id);
+    else if (initial === E.PENDING) (m.size > LARGE_FILE && m.kind === 'file' ? this.largeQueue : this.readyQueue).push(id);
+  }
+
+  private onProbed(results: ProbeResult[]): void {
+    const j = this.journal;
+    j.tx(() => {
+      for (const r of results) {
+        const e = j.entry(r.id);
+        if (!e || e.state !== E.NEW) continue;
+        const d = decide(this.spec, e.meta, r);
+        if (d.action === 'unchanged') j.setEntryState(e.id, E.UNCHANGED);
+        else if (d.action === 'keep') j.setEntryState(e.id, E.KEPT, 'policy', d.reason);
+        else if (this.spec.dryRun) j.setEntryState(e.id, E.WOULD_COPY, 'would-copy', r.exists ? 'Would be replaced.' : 'Would be created.');
+        else {
+          j.q('UPDATE entries SET state = ?, dst_hash = ? WHERE id = ?').run(E.PENDING, d.skipIfHash ?? null, e.id);
+          (e.size > LARGE_FILE ? this.largeQueue : this.readyQueue).push(e.id);
+        }
+      }
+    });
+  }
+
+  private onCopied(results: ItemResult[]): void {
+    const j = this.journal;
+    const verify = this.spec.verify;
+    const retry: EntryRow[] = [];
+    j.tx(() => {
+      for (const r of results) {
+        const e = j.entry(r.id);
+        if (!e || e.state !== E.PENDING) continue;
+        if (r.meta) j.q('UPDATE entries SET meta = ?, size = ? WHERE id = ?').run(JSON.stringify(r.meta), r.meta.kind === 'file' ? r.meta.size : 0, e.id);
+        if (r.status === 'unchanged') {
+          j.q('UPDATE entries SET state = ?, src_hash = ?, dst_hash = ? WHERE id = ?').run(E.UNCHANGED, r.srcHash ?? null, r.dstHash ?? null, e.id);
+        } else if (r.status === 'changed') {
+          j.setEntryState(e.id, E.CHANGED, r.code ?? 'changed', r.reason ?? 'Changed during the migration.');
+        } else if (r.status === 'failed') {
+          const transient = r.code === 'no-ack' || r.code === 'incomplete';
+          if (transient && e.attempts + 1 < MAX_ATTEMPTS) retry.push(e);
+          else j.setEntryState(e.id, E.FAILED, r.code ?? 'io', r.reason ?? 'Failed.');
+        } else {
+          const hashesMatch = r.srcHash !== undefined && r.srcHash === r.dstHash;
+          const readBackOk = verify !== 'transferred' || r.readBackHash === r.srcHash;
+          if (hashesMatch && readBackOk) {
+            j.q('UPDATE entries SET state = ?, src_hash = ?, dst_hash = ?, copied = 1 WHERE id = ?').run(verify === 'none' ? E.COPIED : E.VERIFIED, r.srcHash ?? null, r.dstHash ?? null, e.id);
+          } else if (e.attempts + 1 < MAX_ATTEMPTS) {
+            retry.push(e);
+          } else {
+            j.q('UPDATE entries SET state = ?, code = ?, reason = ?, src_hash = ?, dst_hash = ? WHERE id = ?').run(
+              E.FAILED,
+              'hash-mismatch',
+              hashesMatch ? 'What the destination read back differs from the source SHA-256.' : 'The destination SHA-256 differs from the source SHA-256.',
+              r.srcHash ?? null,
+              r.readBackHash ?? r.dstHash ?? null,
+              e.id,
+            );
+          }
+        }
+      }
+      for (const e of retry) j.q('UPDATE entries SET attempts = attempts + 1 WHERE id = ?').run(e.id);
+    });
+    for (const e of retry) (e.size > LARGE_FILE ? this.largeQueue : this.readyQueue).push(e.id);
+  }
+
+  // ---------------------------------------------------------------- links, dirs, mirror, verify
+
+  /** Next page of the current phase's cursor, or [] when exhausted. */
+  private nextPage(sql: string, params: (number | Buffer)[], keyOf: (r: Record<string, unknown>) => { depth?: number; id: number }): Record<string, unknown>[] {
+    if (this.cursor.exhausted) return [];
+    const rows = this.journal.q(sql).all(...params) as Record<string, unknown>[];
+    if (rows.length === 0) {
+      this.cursor.exhausted = true;
+      return [];
+    }
+    const last = keyOf(rows[rows.length - 1] as Record<string, unknown>);
+    this.cursor.id = last.id;
+    if (last.depth !== undefined) this.cursor.depth = last.depth;
+    return rows;
+  }
+
+  private dispatchLinks(): void {
+    for (const d of this.destinations()) {
+      while (this.jobsOf(d, 'link') < DEST_SLOTS) {
+        const rows = this.takeLinkRows();
+        if (rows.length === 0) return;
+        const items: { id: number; rel: string; target: string }[] = [];
+        const ids: number[] = [];
+        this.journal.tx(() => {
+          for (const r of rows) {
+            const id = num(r.id as number);
+            const primaryState = num(r.pstate as number);
+            if (![E.VERIFIED, E.COPIED, E.UNCHANGED, E.KEPT].includes(primaryState as 3)) {
+              this.journal.setEntryState(id, E.FAILED, 'link-target-failed', 'Not linked: the first name of its hard-link group was not copied.');
+              continue;
+            }
+            ids.push(id);
+            items.push({ id, rel: b64(blob(r.rel as Uint8Array)), target: b64(blob(r.prel as Uint8Array)) });
+          }
+        });
+        if (items.length === 0) continue;
+        const job = this.startJob('link', d, ids);
+        this.send(d, { t: 'link', job: job.id, items });
+      }
+    }
+  }
+
+  private takeLinkRows(): Record<string, unknown>[] {
+    if (this.phaseRetry.length > 0) {
+      const ids = this.phaseRetry.splice(0, ITEMS_PER_JOB);
+      return ids.map((id) => this.journal.q('SELECT e.id, e.rel, p.rel AS prel, p.state AS pstate FROM entries e JOIN entries p ON p.id = e.link_to WHERE e.id = ?').get(id)).filter((r): r is NonNullable<typeof r> => r !== undefined);
+    }
+    return this.nextPage(
+      'SELECT e.id, e.rel, p.rel AS prel, p.state AS pstate FROM entries e JOIN entries p ON p.id = e.link_to WHERE e.state = ? AND e.id > ? ORDER BY e.id LIMIT ?',
+      [E.LINK, this.cursor.id, ITEMS_PER_JOB],
+      (r) => ({ id: num(r.id as number) }),
+    );
+  }
+
+  private dispatchDirs(): void {
+    // Strictly deepest first: one job at a time, so a parent never gets its times before a child is created.
+    const d = this.destinations()[0];
+    if (!d || this.jobs.size > 0) return;
+    let rows: Record<string, unknown>[];
+    if (this.phaseRetry.length > 0) {
+      const ids = this.phaseRetry.splice(0);
+      rows = ids.map((id) => this.journal.q('SELECT id, rel, depth, meta FROM dirs WHERE id = ?').get(id)).filter((r): r is NonNullable<typeof r> => r !== undefined);
+    } else {
+      rows = this.nextPage(
+        'SELECT id, rel, depth, meta FROM dirs WHERE depth < ? OR (depth = ? AND id > ?) ORDER BY depth DESC, id LIMIT ?',
+        [this.cursor.depth, this.cursor.depth, this.cursor.id, ITEMS_PER_JOB],
+        (r) => ({ depth: num(r.depth as number), id: num(r.id as number) }),
+      );
+    }
+    if (rows.length === 0) return;
+    const items = rows.map((r) => ({ id: num(r.id as number), rel: b64(blob(r.rel as Uint8Array)), meta: JSON.parse(str(r.meta as string) ?? '{}') as WireMeta }));
+    const job = this.startJob('dirs', d, items.map((i) => i.id));
+    this.send(d, { t: 'dirs', job: job.id, items });
+  }
+
+  private onApplied(job: Job, results: ItemResult[]): void {
+    const j = this.journal;
+    j.tx(() => {
+      for (const r of results) {
+        if (job.kind === 'link') {
+          if (r.status === 'ok') j.setEntryState(r.id, E.LINKED);
+          else j.setEntryState(r.id, E.FAILED, r.code ?? 'io', r.reason ?? 'Could not create the hard link.');
+        } else if (job.kind === 'dirs') {
+          if (r.status !== 'ok') j.setDirState(r.id, D.FAILED, r.code ?? 'io', r.reason ?? 'Could not create the directory or set its metadata.');
+        } else if (job.kind === 'delete') {
+          const rel = job.rels?.[r.id];
+          if (!rel) continue;
+          if (r.status === 'ok') j.q('UPDATE extras SET state = ? WHERE rel = ?').run(X.DELETED, rel);
+          else j.q('UPDATE extras SET state = ?, reason = ? WHERE rel = ?').run(X.FAILED, r.reason ?? 'Could not delete it.', rel);
+        }
+      }
+    });
+  }
+
+  /** Lists every source directory at the destination (dest 'list' jobs), for extras. */
+  private dispatchDirLists(kind: 'mlist' | 'vdst' | 'vsrc', hash: boolean): void {
+    const workers = kind === 'vsrc' ? this.sources() : this.destinations();
+    for (const w of workers) {
+      while (this.jobsOf(w, kind) < LIST_SLOTS) {
+        let ids: number[];
+        if (this.phaseRetry.length > 0) ids = this.phaseRetry.splice(0, DIRS_PER_LIST_JOB);
+        else {
+          const rows = this.nextPage('SELECT id FROM dirs WHERE state = ? AND id > ? ORDER BY id LIMIT ?', [D.LISTED, this.cursor.id, DIRS_PER_LIST_JOB], (r) => ({ id: num(r.id as number) }));
+          ids = rows.map((r) => num(r.id as number));
+        }
+        if (ids.length === 0) return;
+        const dirs = ids.map((id) => ({ id, rel: b64(this.journal.dirRel(id) ?? Buffer.alloc(0)) }));
+        const job = this.startJob(kind, w, ids);
+        this.send(w, { t: 'list', job: job.id, dirs, hash });
+      }
+    }
+  }
+
+  private dispatchMirror(): void {
+    this.dispatchDirLists('mlist', false);
+    for (const d of this.destinations()) {
+      while (this.jobsOf(d, 'delete') < 1 && this.extrasQueue.length > 0) {
+        const rels = this.extrasQueue.splice(0, ITEMS_PER_JOB);
+        const job = this.startJob('delete', d, rels.map((_, i) => i), { rels });
+        const items = rels.map((rel) => ({ rel: b64(rel), kind: str(this.journal.q('SELECT kind FROM extras WHERE rel = ?').get(rel)?.kind) ?? '' }));
+        this.send(d, { t: 'delete', job: job.id, items });
+      }
+    }
+  }
+
+  private dispatchVerify(): void {
+    const step = this.journal.get('step');
+    this.dispatchDirLists(step === 'dst' ? 'vdst' : 'vsrc', true);
+  }
+
+  /** A destination listing (mirror or verification): find extras and, when verifying, compare. */
+  private onDestListed(job: Job, msg: Extract<WorkerMessage, { t: 'listed' }>): void {
+    const j = this.journal;
+    const dirRel = j.dirRel(msg.dir);
+    if (dirRel === null) return;
+    const verifying = job.kind === 'vdst';
+    const owner = this.spec.preserveOwner && job.worker.isRoot;
+    j.tx(() => {
+      for (const e of msg.entries) {
+        const name = unb64(e.name);
+        if (name.length === 0) {
+          // Directory metadata is checked from its parent's listing; the root from its own.
+          const dir = verifying && dirRel.length === 0 ? j.dirByRel(dirRel) : null;
+          if (dir) this.recordDirVerify(dir.id, compareDir(dir.meta, e.meta, owner));
+          continue;
+        }
+        if (startsWith(name, TEMP)) continue;
+        const rel = childRel(dirRel, name);
+        const known = j.entryByRel(rel);
+        const dir = known ? null : j.dirByRel(rel);
+        if (!known && !dir) {
+          if (this.filter.isExcluded(rel)) continue;
+          const state = verifying ? X.FOUND : this.spec.dryRun ? X.WOULD_DELETE : X.FOUND;
+          const r = j.q('INSERT OR IGNORE INTO extras (rel, kind, state) VALUES (?, ?, ?)').run(rel, e.meta.kind, state);
+          if (!verifying && !this.spec.dryRun && Number(r.changes) === 1) this.extrasQueue.push(rel);
+          continue;
+        }
+        if (!verifying) continue;
+        if (dir) {
+          this.recordDirVerify(dir.id, compareDir(dir.meta, e.meta, owner));
+          continue;
+        }
+        if (!known || !isVerifiable(known.state)) continue;
+        const hash = msg.hashes?.[e.name];
+        const problem = compareEntry(known, e, hash, owner);
+        j.q('UPDATE entries SET v_state = ?, v_reason = ? WHERE id = ?').run(problem ? V.DIFFERENT : V.OK, problem, known.id);
+      }
+      if (verifying && msg.done) {
+        // Entries of this directory the destination does not have.
+        j.q(`UPDATE entries SET v_state = ?, v_reason = 'Not found at the destination.' WHERE v_state IS NULL AND rel > ? AND rel < ? AND state IN (${VERIFIABLE.join(',')}) AND instr(substr(rel, ?), ?) = 0`).run(
+          V.MISSING,
+          prefixLow(dirRel),
+          prefixHigh(dirRel),
+          dirRel.length === 0 ? 1 : dirRel.length + 2,
+          Buffer.of(0x2f),
+        );
+      }
+      if (msg.error && verifying) {
+        const dir = j.dirByRel(dirRel);
+        if (dir) this.recordDirVerify(dir.id, `Could not list it at the destination: ${msg.error.message}`);
+      }
+    });
+  }
+
+  private recordDirVerify(id: number, problem: string | null): void {
+    this.journal.q('UPDATE dirs SET v_state = ?, v_reason = ? WHERE id = ?').run(problem ? V.DIFFERENT : V.OK, problem, id);
+  }
+
+  /** A source re-listing with hashes (full verification): remember what the source has now. */
+  private onSourceRescan(msg: Extract<WorkerMessage, { t: 'listed' }>): void {
+    const j = this.journal;
+    const dirRel = j.dirRel(msg.dir);
+    if (dirRel === null) return;
+    j.tx(() => {
+      for (const e of msg.entries) {
+        const name = unb64(e.name);
+        if (name.length === 0) continue;
+        const rel = childRel(dirRel, name);
+        const hash = msg.hashes?.[e.name] ?? null;
+        j.q('UPDATE entries SET vs_hash = ?, vs_meta = ? WHERE rel = ?').run(hash, JSON.stringify({ ...e.meta, target: e.target ?? null }), rel);
+      }
+    });
+  }
+}
+
+const VERIFIABLE: number[] = [E.VERIFIED, E.COPIED, E.UNCHANGED, E.LINKED];
+
+function isVerifiable(state: number): boolean {
+  return VERIFIABLE.includes(state);
+}
+
+function startsWith(name: Buffer, prefix: Buffer): boolean {
+  return name.length >= prefix.length && name.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+}
+
+/** Lower bound (exclusive) of the rels directly or indirectly under dirRel, for BLOB range scans. */
+function prefixLow(dirRel: Buffer): Buffer {
+  return dirRel.length === 0 ? Buffer.alloc(0) : Buffer.concat([dirRel, Buffer.of(0x2f)]);
+}
+
+function prefixHigh(dirRel: Buffer): Buffer {
+  return dirRel.length === 0 ? Buffer.alloc(4096, 0xff) : Buffer.concat([dirRel, Buffer.of(0x30)]);
+}
+
+function rootPlaceholderMeta(): WireMeta {
+  return { kind: 'dir', size: 0, mode: 0o755, uid: 0, gid: 0, atimeNs: '0', mtimeNs: '0', ctimeNs: '0', dev: '0', ino: '0', nlink: 1, blocks: 0 };
+}
+

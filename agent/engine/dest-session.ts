@@ -1,0 +1,248 @@
+/**
+ * Destination side of one data connection: turns the source's records into files, synchronously, in
+ * arrival order. Each regular file goes through AtomicFileWriter (temp name in its directory, fsync,
+ * metadata, rename); SHA-256 is computed over the bytes as they are written (holes as zeros) and must
+ * equal the source's hash before the rename; with 'transferred' verification the file is then re-read
+ * from disk and hashed again. Per-file problems become results in the batch ack; an unsafe path or a
+ * malformed record closes the connection (the peer is broken or hostile); a lost mount stops the
+ * whole task (onFatal).
+ * Never writes outside the destination root and never leaves a partial file under a real name.
+ */
+import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { AtomicFileWriter } from '../fs/atomic-write.ts';
+import { FsError } from '../fs/errors.ts';
+import { sha256File } from '../fs/hash.ts';
+import { validateRelPath } from '../fs/relpath.ts';
+import type { EntryMeta } from '../fs/api.ts';
+import type { Connection } from '../net/connection.ts';
+import { WireError } from '../net/wire-error.ts';
+import { FrameType, MAX_CHUNK } from '../protocol/wire.ts';
+import type { Frame } from '../net/frames.ts';
+import type { DestTree } from './dest-tree.ts';
+import { describeError } from './errors.ts';
+import type { BatchAck } from './records.ts';
+import { FLAG_INLINE, FLAG_SPARSE, readBatchEnd, readFileData, readFileEnd, readFileHead, readSymlink } from './records.ts';
+
+const ZEROS = Buffer.alloc(MAX_CHUNK);
+
+interface OpenFile {
+  rel: Buffer;
+  name: Buffer;
+  writer: AtomicFileWriter | null;
+  hash: Hash;
+  hashed: number;
+  meta: EntryMeta;
+  failed: { code: string; reason: string } | null;
+}
+
+export interface SessionOptions {
+  owner: boolean;
+  fsync: boolean;
+  readBack: boolean;
+  /** Called when the task must stop (mount lost): the session is closed right after. */
+  onFatal: (code: string, message: string) => void;
+  onBytes?: (n: number) => void;
+}
+
+export class DestSession {
+  private readonly tree: DestTree;
+  private readonly conn: Connection;
+  private readonly opts: SessionOptions;
+  private readonly open = new Map<number, OpenFile>();
+  private results: BatchAck['results'] = [];
+  private stopped = false;
+
+  constructor(tree: DestTree, conn: Connection, opts: SessionOptions) {
+    this.tree = tree;
+    this.conn = conn;
+    this.opts = opts;
+    conn.onFrame((f) => this.onFrame(f));
+    conn.onClose(() => this.abortAll());
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abortAll();
+    this.conn.close(new Error('task stopped'));
+  }
+
+  private onFrame(f: Frame): void {
+    if (this.stopped) return;
+    try {
+      switch (f.type) {
+        case FrameType.fileHead:
+          return this.onHead(f.payload);
+        case FrameType.fileData:
+          return this.onData(f.payload);
+        case FrameType.fileEnd:
+          return this.onEnd(f.payload);
+        case FrameType.symlink:
+          return this.onSymlink(f.payload);
+        case FrameType.batchEnd: {
+          const batch = readBatchEnd(f.payload);
+          const ack: BatchAck = { batch, results: this.results };
+          this.results = [];
+          this.abortAll();
+          this.conn.sendJson(ack, FrameType.batchAck);
+          return;
+        }
+        default:
+          throw new WireError('bad-frame', `Unexpected frame type ${f.type} on a data connection.`);
+      }
+    } catch (err) {
+      if (err instanceof WireError) throw err;
+      const e = describeError(err);
+      if (e.scope === 'task') {
+        this.stopped = true;
+        this.abortAll();
+        this.opts.onFatal(e.code, e.message);
+        this.conn.close(err as Error);
+        return;
+      }
+      throw err;
+    }
+  }
+
+  /** Checks a path from the wire; an unsafe one is a protocol violation that ends the connection. */
+  private checkRel(rel: Buffer): void {
+    try {
+      validateRelPath(rel);
+    } catch (err) {
+      if (err instanceof FsError && err.code === 'unsafe-path') throw new WireError('unsafe-path', err.message);
+      throw err;
+    }
+    if (rel.length === 0) throw new WireError('unsafe-path', 'A record tried to replace the destination root itself.');
+  }
+
+  private onHead(p: Buffer): void {
+    const h = readFileHead(p);
+    this.checkRel(h.rel);
+    this.discard(h.idx);
+    const meta: EntryMeta = {
+      kind: 'file',
+      size: h.size,
+      mode: h.mode & 0o7777,
+      uid: h.uid,
+      gid: h.gid,
+      atimeNs: h.atimeNs,
+      mtimeNs: h.mtimeNs,
+      ctimeNs: 0n,
+      dev: 0n,
+      ino: 0n,
+      nlink: 1,
+      blocks: 0,
+    };
+    const f: OpenFile = { rel: Buffer.from(h.rel), name: Buffer.alloc(0), writer: null, hash: createHash('sha256'), hashed: 0, meta, failed: null };
+    this.open.set(h.idx, f);
+    try {
+      const [parent, name] = this.tree.parentOf(f.rel);
+      f.name = Buffer.from(name);
+      f.writer = new AtomicFileWriter(parent, this.tree.dev, { sparse: (h.flags & FLAG_SPARSE) !== 0 });
+      if (h.flags & FLAG_INLINE && h.inline) this.write(f, h.inline, 0);
+    } catch (err) {
+      this.failFile(f, err);
+    }
+  }
+
+  private onData(p: Buffer): void {
+    const d = readFileData(p);
+    const f = this.open.get(d.idx);
+    if (!f) throw new WireError('bad-frame', `Data for file #${d.idx}, which was not started.`);
+    if (f.failed) return;
+    if (d.offset < f.hashed) throw new WireError('bad-frame', 'File data went backwards.');
+    if (d.offset + d.data.length > f.meta.size) throw new WireError('bad-frame', 'File data past the announced size.');
+    try {
+      this.write(f, d.data, d.offset);
+    } catch (err) {
+      this.failFile(f, err);
+    }
+  }
+
+  private write(f: OpenFile, data: Buffer, offset: number): void {
+    hashZerosTo(f, offset);
+    (f.writer as AtomicFileWriter).write(data, offset);
+    f.hash.update(data);
+    f.hashed = offset + data.length;
+    this.opts.onBytes?.(data.length);
+  }
+
+  private onEnd(p: Buffer): void {
+    const e = readFileEnd(p);
+    const f = this.open.get(e.idx);
+    if (!f) throw new WireError('bad-frame', `End of file #${e.idx}, which was not started.`);
+    this.open.delete(e.idx);
+    if (!e.ok) {
+      f.writer?.abort(); // the source gave up (changed while read); it reports why
+      return;
+    }
+    if (f.failed || !f.writer) {
+      f.writer?.abort();
+      this.results.push([e.idx, 'failed', null, null, f.failed?.code ?? 'io', f.failed?.reason ?? 'write failed']);
+      return;
+    }
+    hashZerosTo(f, f.meta.size);
+    const dstHash = f.hash.digest();
+    if (!e.hash || !dstHash.equals(e.hash)) {
+      f.writer.abort();
+      this.results.push([e.idx, 'failed', dstHash.toString('hex'), null, 'hash-mismatch', 'The bytes received do not match the source SHA-256.']);
+      return;
+    }
+    try {
+      const finalPath = f.writer.commit(f.name, f.meta, { owner: this.opts.owner, fsync: this.opts.fsync });
+      const readBack = this.opts.readBack ? sha256File(finalPath).toString('hex') : null;
+      this.results.push([e.idx, 'ok', dstHash.toString('hex'), readBack, null, null]);
+    } catch (err) {
+      this.failFile(f, err);
+      const failed = f.failed as { code: string; reason: string } | null;
+      this.results.push([e.idx, 'failed', null, null, failed?.code ?? 'io', failed?.reason ?? 'commit failed']);
+    }
+  }
+
+  private onSymlink(p: Buffer): void {
+    const s = readSymlink(p);
+    this.checkRel(s.rel);
+    const meta: EntryMeta = { kind: 'symlink', size: s.target.length, mode: 0o777, uid: s.uid, gid: s.gid, atimeNs: s.atimeNs, mtimeNs: s.mtimeNs, ctimeNs: 0n, dev: 0n, ino: 0n, nlink: 1, blocks: 0 };
+    const hash = createHash('sha256').update(s.target).digest('hex');
+    try {
+      this.tree.writeSymlink(Buffer.from(s.rel), Buffer.from(s.target), meta, this.opts.owner);
+      this.results.push([s.idx, 'ok', hash, this.opts.readBack ? hash : null, null, null]);
+    } catch (err) {
+      const d = describeError(err);
+      if (d.scope === 'task') throw err;
+      this.results.push([s.idx, 'failed', null, null, d.code, d.message]);
+    }
+  }
+
+  /** Records a per-file failure (the rest of the batch goes on); a task-level one propagates. */
+  private failFile(f: OpenFile, err: unknown): void {
+    const d = describeError(err);
+    if (d.scope === 'task') throw err;
+    // A vanished mount often shows up as ENOENT first: ask the guard before blaming the file.
+    this.tree.guard.checkDev();
+    f.failed = { code: d.code, reason: d.message };
+    f.writer?.abort();
+    f.writer = null;
+  }
+
+  private discard(idx: number): void {
+    const f = this.open.get(idx);
+    if (f) {
+      f.writer?.abort();
+      this.open.delete(idx);
+    }
+  }
+
+  private abortAll(): void {
+    for (const f of this.open.values()) f.writer?.abort();
+    this.open.clear();
+  }
+}
+
+function hashZerosTo(f: OpenFile, to: number): void {
+  while (f.hashed < to) {
+    const k = Math.min(to - f.hashed, ZEROS.length);
+    f.hash.update(ZEROS.subarray(0, k));
+    f.hashed += k;
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * The destination tree of one task, as the destination worker may touch it: every operation takes a
+ * relative path from the wire, validates it (no '..', no absolute path), reaches its parent through
+ * DestDirs (real directories on the guarded device, symlinks never followed), and creates entries
+ * only through agent/fs's safe primitives. Missing parent directories are created on demand (mode
+ * 0700 until the dirs phase gives them their real metadata). The first time this process writes into
+ * a directory it did not create, it removes leftover `.ferry-tmp.*` files there (older than this
+ * process: a live writer's temp file is never touched). Synchronous throughout: called from frame
+ * handlers and job runners, which keep each call short.
+ */
+import fs from 'node:fs';
+import { DestDirs } from '../fs/dest-dirs.ts';
+import { FsError, classify, isErrno } from '../fs/errors.ts';
+import { applyMeta } from '../fs/apply.ts';
+import { TEMP_PREFIX, createDirSafe, createHardLink, createSymlinkAtomic } from '../fs/atomic-write.ts';
+import { listDirSync } from '../fs/walk.ts';
+import type { EntryMeta } from '../fs/api.ts';
+import type { MountGuard } from '../fs/mount-guard.ts';
+import { joinRel, splitParent, validateName, validateRelPath } from '../fs/relpath.ts';
+
+const SLASH = 0x2f;
+const TEMP = Buffer.from(TEMP_PREFIX);
+const startedNs = BigInt(Date.now() - 1000) * 1_000_000n;
+
+export class DestTree {
+  readonly root: Buffer;
+  readonly guard: MountGuard;
+  readonly dirs: DestDirs;
+  private readonly swept = new Set<string>();
+
+  constructor(guard: MountGuard) {
+    this.guard = guard;
+    this.root = guard.realRoot;
+    this.dirs = new DestDirs(this.root, guard.expectedDev);
+  }
+
+  get dev(): bigint {
+    return this.guard.expectedDev;
+  }
+
+  /** Validates rel and splits it: [absolute parent dir (exists, verified), name]. */
+  parentOf(rel: Buffer): [Buffer, Buffer] {
+    validateRelPath(rel);
+    if (rel.length === 0) throw new FsError('unsafe-path', 'The destination root itself cannot be replaced.');
+    const [parent, name] = splitParent(rel);
+    return [this.ensureDir(parent), name];
+  }
+
+  /** root/relDir as a verified directory, creating missing components. */
+  ensureDir(relDir: Buffer): Buffer {
+    try {
+      const abs = this.dirs.verifyDir(relDir);
+      this.sweepOnce(relDir, abs);
+      return abs;
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT') && (err as FsError).errno !== 'ENOENT') throw err;
+    }
+    // Walk down from the root, creating what is missing.
+    let parentAbs = this.dirs.verifyDir(Buffer.alloc(0));
+    let start = 0;
+    for (;;) {
+      const slash = relDir.indexOf(SLASH, start);
+      const end = slash < 0 ? relDir.length : slash;
+      const prefix = relDir.subarray(0, end);
+      const name = relDir.subarray(start, end);
+      let abs: Buffer;
+      try {
+        abs = this.dirs.verifyDir(prefix);
+      } catch (err) {
+        if ((err as FsError).errno !== 'ENOENT') throw err;
+        this.guard.checkDev();
+        createDirSafe(parentAbs, Buffer.from(name), this.dev);
+        abs = joinRel(this.root, prefix);
+        this.dirs.remember(Buffer.from(prefix), abs);
+        this.swept.add(prefix.toString('latin1'));
+      }
+      if (slash < 0) return abs;
+      parentAbs = abs;
+      start = slash + 1;
+    }
+  }
+
+  /** Removes stale temp files of a dead writer, once per directory and process. */
+  private sweepOnce(relDir: Buffer, abs: Buffer): void {
+    const key = relDir.toString('latin1');
+    if (this.swept.has(key)) return;
+    this.swept.add(key);
+    this.sweepTemps(abs, startedNs);
+  }
+
+  /** Unlinks `.ferry-tmp.*` entries of absDir whose mtime is before olderThanNs (all when null). */
+  sweepTemps(absDir: Buffer, olderThanNs: bigint | null): number {
+    let removed = 0;
+    try {
+      for (const batch of listDirSync(absDir, { onEntryError: () => undefined })) {
+        for (const e of batch) {
+          if (e.meta.kind === 'dir' || !startsWith(e.name, TEMP)) continue;
+          if (olderThanNs !== null && e.meta.mtimeNs >= olderThanNs) continue;
+          try {
+            fs.unlinkSync(joinRel(absDir, e.name));
+            removed++;
+          } catch {
+            // gone already
+          }
+        }
+      }
+    } catch {
+      // unreadable directory: nothing to sweep
+    }
+    return removed;
+  }
+
+  writeSymlink(rel: Buffer, target: Buffer, meta: EntryMeta, owner: boolean): void {
+    const [parent, name] = this.parentOf(rel);
+    this.replaceDirIfAny(parent, name);
+    createSymlinkAtomic(parent, Buffer.from(name), target, meta, { owner, expectedDev: this.dev });
+  }
+
+  /** rel becomes another name of targetRel (which must be a regular file, not followed if a symlink). */
+  makeHardLink(rel: Buffer, targetRel: Buffer): void {
+    const [targetParent, targetName] = this.parentOf(targetRel);
+    const targetAbs = joinRel(targetParent, targetName);
+    const st = fs.lstatSync(targetAbs);
+    if (!st.isFile()) throw new FsError('io', 'The first name of this hard-link group is not a regular file at the destination.', { path: targetAbs });
+    const [parent, name] = this.parentOf(rel);
+    validateName(name);
+    createHardLink(targetAbs, joinRel(parent, name));
+  }
+
+  /** Creates root/rel if missing and applies the directory's metadata (call after its contents are done). */
+  finishDir(rel: Buffer, meta: EntryMeta, owner: boolean): void {
+    validateRelPath(rel);
+    const abs = this.ensureDir(rel);
+    this.sweepTemps(abs, null);
+    applyMeta(abs, meta, { owner });
+  }
+
+  /** lstat of root/rel, or null when absent. Never follows a final symlink. */
+  statRel(rel: Buffer): fs.BigIntStats | null {
+    const [parent, name] = this.parentOfExisting(rel);
+    if (!parent) return null;
+    return fs.lstatSync(joinRel(parent, name), { bigint: true, throwIfNoEntry: false }) ?? null;
+  }
+
+  /** Like parentOf but never creates: [null, name] when the parent does not exist. */
+  parentOfExisting(rel: Buffer): [Buffer | null, Buffer] {
+    validateRelPath(rel);
+    const [parent, name] = splitParent(rel);
+    try {
+      return [this.dirs.verifyDir(parent), name];
+    } catch (err) {
+      if ((err as FsError).errno === 'ENOENT') return [null, name];
+      throw err;
+    }
+  }
+
+  /** Removes root/rel (a directory with everything in it), never following symlinks. */
+  remove(rel: Buffer): void {
+    const [parent, name] = this.parentOfExisting(rel);
+    if (!parent) return;
+    this.guard.checkDev();
+    removeTreeAt(joinRel(parent, name));
+    this.dirs.forget(rel);
+  }
+
+  /** A directory where a non-directory must go (file replaced a dir at the source): remove it first. */
+  private replaceDirIfAny(parent: Buffer, name: Buffer): void {
+    const abs = joinRel(parent, name);
+    const st = fs.lstatSync(abs, { throwIfNoEntry: false });
+    if (st?.isDirectory()) throw new FsError('io', 'A directory is in the way at the destination (the source has a non-directory here).', { path: abs, errno: 'EISDIR' });
+  }
+}
+
+function startsWith(name: Buffer, prefix: Buffer): boolean {
+  return name.length >= prefix.length && name.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+}
+
+/** rm -r without following symlinks: iterative post-order (no recursion limit). */
+export function removeTreeAt(abs: Buffer): void {
+  const st = fs.lstatSync(abs, { throwIfNoEntry: false });
+  if (!st) return;
+  if (!st.isDirectory()) {
+    fs.unlinkSync(abs);
+    return;
+  }
+  const stack: { path: Buffer; listed: boolean }[] = [{ path: abs, listed: false }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1] as { path: Buffer; listed: boolean };
+    if (top.listed) {
+      stack.pop();
+      fs.rmdirSync(top.path);
+      continue;
+    }
+    top.listed = true;
+    try {
+      for (const batch of listDirSync(top.path, { onEntryError: () => undefined })) {
+        for (const e of batch) {
+          const p = joinRel(top.path, e.name);
+          if (e.meta.kind === 'dir') stack.push({ path: p, listed: false });
+          else fs.unlinkSync(p);
+        }
+      }
+    } catch (err) {
+      throw classify(err, top.path);
+    }
+  }
+}
