@@ -1,22 +1,31 @@
 /**
  * Navigation between the guided flow's steps: a hash route (#/hosts), which works the same
  * from file:// in Electron and from the web console, with no router dependency.
+ *
+ * The order follows what each step needs: tunnels group the hosts, a mount spec and a data
+ * address belong to a tunnel, and a task joins two data addresses.
  */
 import { onBeforeUnmount, ref } from 'vue';
 
-export const STEPS = ['plan', 'hosts', 'mounts', 'tunnels', 'addresses', 'tasks', 'reports'] as const;
+export const STEPS = ['plan', 'hosts', 'tunnels', 'mounts', 'addresses', 'tasks', 'plan-file', 'reports'] as const;
 export type Step = (typeof STEPS)[number];
 /** Steps with a real screen in this release. */
-export const AVAILABLE_STEPS: ReadonlySet<Step> = new Set<Step>(['hosts']);
+export const AVAILABLE_STEPS: ReadonlySet<Step> = new Set<Step>(['plan', 'hosts', 'tunnels', 'mounts', 'addresses', 'tasks', 'plan-file']);
 export const DEFAULT_STEP: Step = 'hosts';
 
-function stepFromHash(hash: string): Step {
+export function stepFromHash(hash: string): Step {
   const name = hash.replace(/^#\/?/, '');
   return (STEPS as readonly string[]).includes(name) ? (name as Step) : DEFAULT_STEP;
 }
 
 export function stepHref(step: Step): string {
   return `#/${step}`;
+}
+
+/** The available step after `step` in the guided flow, if any ("Next: Tunnels"). */
+export function nextStep(step: Step): Step | null {
+  const i = STEPS.indexOf(step);
+  return STEPS.slice(i + 1).find((s) => AVAILABLE_STEPS.has(s)) ?? null;
 }
 
 export function useCurrentStep() {

@@ -247,11 +247,11 @@ describe('Hosts screen', () => {
   });
 
   it('shows the steps not built yet as "coming in a later release", and is keyboard usable', async () => {
-    await shell.goTo('plan');
-    await shell.comingSoon('plan').waitFor();
-    expect(await shell.comingSoon('plan').textContent()).toContain('Plan is coming in a later release');
-    expect(page.url()).toMatch(/#\/plan$/);
-    await shell.comingSoon('plan').locator('a.btn').click();
+    await shell.goTo('reports');
+    await shell.comingSoon('reports').waitFor();
+    expect(await shell.comingSoon('reports').textContent()).toContain('Reports is coming in a later release');
+    expect(page.url()).toMatch(/#\/reports$/);
+    await shell.comingSoon('reports').locator('a.btn').click();
     await hosts.view.waitFor();
 
     // After a fresh load, the skip link is the first tab stop and lands on the content.

@@ -48,3 +48,36 @@ export function formatDateTime(iso: string | Date, locale: string, withSeconds =
   }
   return f.format(date);
 }
+
+/** A number with up to `maxFraction` decimals: 1.6667 -> "1.67" (en), for ratios and speeds. */
+export function formatDecimal(value: number, locale: string, maxFraction = 2): string {
+  return numberFormat(locale, maxFraction).format(value);
+}
+
+type DurationUnit = 'day' | 'hour' | 'minute';
+
+function unitFormat(locale: string, unit: DurationUnit, maxFraction: number): Intl.NumberFormat {
+  const key = `u|${locale}|${unit}|${maxFraction}`;
+  let f = cache.get(key) as Intl.NumberFormat | undefined;
+  if (!f) {
+    f = new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'long', maximumFractionDigits: maxFraction });
+    cache.set(key, f);
+  }
+  return f;
+}
+
+/**
+ * A duration in its largest sensible unit with one decimal: 800000 s -> "9.3 days",
+ * 20000 s -> "5.6 hours", 600 s -> "10 minutes" (Intl unit names, so "9.3天" in Chinese).
+ */
+export function formatDuration(seconds: number, locale: string): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '—';
+  if (seconds >= 86_400) return unitFormat(locale, 'day', 1).format(seconds / 86_400);
+  if (seconds >= 3600) return unitFormat(locale, 'hour', 1).format(seconds / 3600);
+  return unitFormat(locale, 'minute', 0).format(Math.max(1, Math.round(seconds / 60)));
+}
+
+/** Whole days and hours of a duration, each with its Intl unit name: ["9 days", "6 hours"]. */
+export function formatDurationParts(days: number, hours: number, locale: string): [string, string] {
+  return [unitFormat(locale, 'day', 0).format(days), unitFormat(locale, 'hour', 0).format(hours)];
+}

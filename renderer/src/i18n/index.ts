@@ -7,7 +7,7 @@ import { computed, ref } from 'vue';
 import type { Locale } from '../../../electron/contract/console.ts';
 import { en, type Messages } from './en.ts';
 import { zhCN } from './zh-CN.ts';
-import { formatBytes, formatDateTime, formatNumber } from './format.ts';
+import { formatBytes, formatDateTime, formatDecimal, formatDuration, formatDurationParts, formatNumber } from './format.ts';
 
 export type { Messages };
 
@@ -33,5 +33,8 @@ export function useI18n() {
     bytes: (n: number) => formatBytes(n, current.value),
     num: (n: number) => formatNumber(n, current.value),
     dateTime: (iso: string, withSeconds = false) => formatDateTime(iso, current.value, withSeconds),
+    decimal: (n: number, maxFraction = 2) => formatDecimal(n, current.value, maxFraction),
+    duration: (seconds: number) => formatDuration(seconds, current.value),
+    durationParts: (days: number, hours: number) => formatDurationParts(days, hours, current.value),
   };
 }
