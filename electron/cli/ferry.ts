@@ -28,6 +28,8 @@ type Command = (argv: string[]) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   console: async () => runConsoleCli,
   plan: async () => (await import('./plan.ts')).runPlanCli,
+  migrate: async () => (await import('./migrate.ts')).runMigrateCli,
+  scan: async () => (await import('./scan.ts')).runScanCli,
 };
 
 export async function main(argv: string[]): Promise<number> {
