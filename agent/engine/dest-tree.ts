@@ -38,10 +38,15 @@ export class DestTree {
     return this.guard.expectedDev;
   }
 
-  /** Validates rel and splits it: [absolute parent dir (exists, verified), name]. */
+  /**
+   * Validates rel and splits it: [absolute parent dir (exists, verified), name]. Every creation goes
+   * through here, so the root is checked first (one lstat): cached parent paths are plain paths, and
+   * after a lazy unmount they would resolve into the local directory under the mount point.
+   */
   parentOf(rel: Buffer): [Buffer, Buffer] {
     validateRelPath(rel);
     if (rel.length === 0) throw new FsError('unsafe-path', 'The destination root itself cannot be replaced.');
+    this.guard.checkDev();
     const [parent, name] = splitParent(rel);
     return [this.ensureDir(parent), name];
   }

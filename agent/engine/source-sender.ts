@@ -103,6 +103,11 @@ export interface SendOptions {
   bucket: TokenBucket;
   /** Called with bytes read, for progress. */
   onBytes?: (n: number) => void;
+  /**
+   * Throws (FsError 'mount-lost') when the root is no longer the mount it was. Called before a file
+   * is blamed for an error: on a vanished mount every file looks deleted.
+   */
+  checkRoot?: () => void;
 }
 
 function statsChanged(a: fs.BigIntStats, b: fs.BigIntStats): boolean {
@@ -185,6 +190,7 @@ export class BatchSender {
   private fail(item: CopyItem, err: unknown, idx = -1): void {
     const e = describeError(err);
     if (e.scope === 'task') throw err;
+    this.opts.checkRoot?.();
     const result: ItemResult = { id: item.id, status: 'failed', code: e.code, reason: e.message };
     this.outcomes.set(idx >= 0 ? idx : this.items.indexOf(item), { result, sent: false });
   }
@@ -218,6 +224,7 @@ export class BatchSender {
       } catch (err) {
         const e = classify(err, abs);
         if (e.errno === 'ELOOP' || e.errno === 'ENOENT') {
+          this.opts.checkRoot?.();
           this.outcomes.set(idx, { result: { id: item.id, status: 'changed', code: e.errno, reason: e.errno === 'ENOENT' ? 'It was deleted during the migration.' : 'It became a symlink during the migration.' }, sent: false });
         } else this.fail(item, e, idx);
         return;
@@ -229,6 +236,7 @@ export class BatchSender {
         if (err instanceof WireError) throw err;
         const e = describeError(classify(err, abs));
         if (e.scope === 'task') throw err;
+        this.opts.checkRoot?.();
         if (this.outcomes.get(idx)?.sent) this.out.push(encodeFileEndAbort(this.opts.batch, idx, e.message));
         this.outcomes.set(idx, { result: { id: item.id, status: 'failed', code: e.code, reason: e.message }, sent: false });
         return;

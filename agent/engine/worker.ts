@@ -121,11 +121,23 @@ export class Worker {
 
   private raiseFatal(code: string, message: string): void {
     if (this.fatal) return;
+    // The guard words a lost mount best (role and root, what changed): prefer its message.
+    if (code === 'mount-lost') message = this.guardMessage() ?? message;
     this.fatal = { code, message };
     for (const s of this.sessions) s.stop();
     this.sessions.clear();
     this.pool.closeAll();
     this.sendMsg({ t: 'fatal', code, message });
+  }
+
+  /** The guard's own message when the root is not the mount it was, else null. */
+  private guardMessage(): string | null {
+    try {
+      this.guard?.check();
+      return null;
+    } catch (err) {
+      return err instanceof Error ? err.message : null;
+    }
   }
 
   private sendMsg(msg: WorkerMessage): void {
@@ -138,7 +150,7 @@ export class Worker {
         await this.connectOnce();
         this.backoff = 250;
       } catch (err) {
-        if (err instanceof WireError && (err.code === 'protocol-mismatch' || err.code === 'wrong-certificate')) {
+        if (err instanceof WireError && (err.code === 'protocol-mismatch' || err.code === 'wrong-certificate' || err.code === 'bad-token')) {
           // Not transient: keep trying slowly (the operator may upgrade or re-pair), but say why.
           process.stderr.write(`ferry agent: task ${this.join.taskId}: ${err.message}\n`);
           this.backoff = 10_000;
@@ -321,7 +333,8 @@ export class Worker {
       return;
     }
     try {
-      const sender = new BatchSender(dc.conn, items, { root: this.root(), batch: this.batchSeq++, bucket: this.bucket });
+      const checkRoot = () => this.guard?.checkDev();
+      const sender = new BatchSender(dc.conn, items, { root: this.root(), batch: this.batchSeq++, bucket: this.bucket, checkRoot });
       const results = await sender.run(dc.waitAck);
       this.pool.release(dest, dc);
       this.sendMsg({ t: 'copied', job, results });
