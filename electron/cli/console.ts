@@ -54,5 +54,6 @@ export async function runConsoleCli(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await server.close();
+  await controller.close();
   return 0;
 }

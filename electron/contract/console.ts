@@ -12,10 +12,27 @@ import { z } from 'zod';
 import { HostFacts } from '../../agent/protocol/facts.ts';
 import { DataAddress, HostAuth, MountSpec, PlanName, PlanState, PlanTask, Tunnel } from './plan.ts';
 import { ProblemCategory, ProblemRecord, ReportHeader } from '../../agent/protocol/report.ts';
+import {
+  AgentDeployResult,
+  AgentLogResult,
+  AgentResult,
+  AgentUninstallResult,
+  HostIdRequest,
+  HostSecret,
+  HostStatus,
+  HostTestResult,
+  LogTailRequest,
+  SshConfigApplyRequest,
+  SshConfigApplyResult,
+  SshConfigPreview,
+  SshConfigSource,
+  TrustKeyResult,
+} from './host-ops.ts';
 
 export { HostFacts, MountEntry, MountWarning, PrerequisiteCheck } from '../../agent/protocol/facts.ts';
 export * from './plan.ts';
 export * from './planning.ts';
+export * from './host-ops.ts';
 export { ProblemCategory, ProblemRecord, ReportHeader, ReportPath, ReportSummary } from '../../agent/protocol/report.ts';
 export { RECOMMENDED_NFS_OPTIONS, recommendedMountCommand } from '../../agent/protocol/nfs.ts';
 
@@ -106,6 +123,25 @@ export const consoleCalls = {
   'hosts.update': { req: z.object({ id: z.string(), spec: HostSpec.strict() }).strict(), res: Host },
   'hosts.remove': { req: z.object({ id: z.string() }).strict(), res: z.object({ removed: z.boolean() }) },
   'hosts.localFacts': { req: empty, res: HostFacts },
+  /** Connects (reusing an open connection), probes the host's facts and its agent. Secrets stay in memory for this session. */
+  'hosts.test': { req: z.object({ id: z.string().min(1), secret: HostSecret.optional() }).strict(), res: HostTestResult },
+  /** Remembers the host's key in Ferry's known_hosts, only if it is the key the host presents now and Ferry has no other one for it. */
+  'hosts.trustKey': { req: z.object({ id: z.string().min(1), fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'A fingerprint looks like SHA256: followed by 43 characters.') }).strict(), res: TrustKeyResult },
+  /** Forgets a held password or passphrase and closes the host's connection. */
+  'hosts.forgetSecret': { req: HostIdRequest, res: z.object({ forgotten: z.boolean() }) },
+  'hosts.statusList': { req: empty, res: z.array(HostStatus) },
+  /** Previews the hosts an OpenSSH client config defines (Host, HostName, User, Port, IdentityFile, ProxyJump). */
+  'hosts.importSshConfig': { req: SshConfigSource, res: SshConfigPreview },
+  /** Adds the chosen hosts of that config; names already in the inventory are skipped. */
+  'hosts.importSshConfigApply': { req: SshConfigApplyRequest, res: SshConfigApplyResult },
+  'agents.status': { req: HostIdRequest, res: AgentResult },
+  /** Installs this Ferry's agent on the host (uploading only what changed) and (re)starts it: deploy and upgrade. */
+  'agents.deploy': { req: HostIdRequest, res: AgentDeployResult },
+  'agents.stop': { req: HostIdRequest, res: AgentResult },
+  'agents.restart': { req: HostIdRequest, res: AgentResult },
+  /** Stops the agent and removes its program and logs; its data (identity, journals) stays. */
+  'agents.uninstall': { req: HostIdRequest, res: AgentUninstallResult },
+  'agents.logTail': { req: LogTailRequest, res: AgentLogResult },
   'plan.get': { req: empty, res: PlanState },
   'plan.exportYaml': { req: empty, res: z.object({ yaml: z.string() }) },
   'plan.importYaml': {
@@ -145,6 +181,8 @@ export type CallResponse<N extends CallName> = z.output<ConsoleCalls[N]['res']>;
 /** Event name -> payload schema. Events carry full snapshots of what changed, so a store can replace its state. */
 export const consoleEvents = {
   'hosts.changed': z.array(Host),
+  /** Live connection and agent state of every host (a full snapshot). */
+  'hosts.status': z.array(HostStatus),
   'settings.changed': Settings,
   'plan.changed': PlanState,
   'reports.changed': z.array(ReportMeta),

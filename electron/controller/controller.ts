@@ -32,11 +32,22 @@ import { importPlanYaml } from './plan-import.ts';
 import { planToYaml } from '../plan/plan-file.ts';
 import { ReportsService } from '../reports/reports-service.ts';
 import { removeStaleTempFiles } from './store/atomic-file.ts';
+import { HostSessions } from './host-sessions.ts';
+import { AgentsService } from './agents-service.ts';
+import { findDistDir } from './agent-build.ts';
+import { MemorySecretStore, type SecretStore } from './secrets.ts';
+import { applySshConfig, previewSshConfig } from './ssh-config-import.ts';
 
 export interface ControllerOptions {
   dataDir: string;
   appVersion: string;
   shell: AppInfo['shell'];
+  /** Where passwords and passphrases live; default: in memory for this process only. */
+  secrets?: SecretStore;
+  /** The user's known_hosts (read only); default ~/.ssh/known_hosts; null to ignore it. */
+  userKnownHostsFile?: string | null;
+  /** The build whose agent is deployed; default the dist/ next to this code. */
+  distDir?: string;
 }
 
 type Handlers = { [N in CallName]: (req: CallRequestParsed<N>) => Promise<CallResponse<N>> };
@@ -47,14 +58,27 @@ export class Controller {
   readonly settings: SettingsService;
   readonly plan: PlanService;
   readonly reports: ReportsService;
+  readonly hostSessions: HostSessions;
+  readonly agents: AgentsService;
   private readonly handlers: Handlers;
 
   private constructor(private readonly options: ControllerOptions) {
     this.hosts = new HostsService(
       options.dataDir,
-      (hosts) => this.emit('hosts.changed', hosts),
+      (hosts) => {
+        this.emit('hosts.changed', hosts);
+        this.hostSessions.hostsChanged(hosts);
+      },
       (name) => this.hostUsage(name),
     );
+    this.hostSessions = new HostSessions({
+      dataDir: options.dataDir,
+      secrets: options.secrets ?? new MemorySecretStore(),
+      hosts: () => this.hosts.list(),
+      onStatus: (statuses) => this.emit('hosts.status', statuses),
+      ...(options.userKnownHostsFile !== undefined ? { userKnownHostsFile: options.userKnownHostsFile } : {}),
+    });
+    this.agents = new AgentsService(this.hostSessions, options.appVersion, findDistDir(options.distDir));
     this.plan = new PlanService(options.dataDir, () => this.hosts.list(), (state) => this.emit('plan.changed', state));
     this.reports = new ReportsService(options.dataDir, (reports) => this.emit('reports.changed', reports));
     this.settings = new SettingsService(options.dataDir, (s) => this.emit('settings.changed', s));
@@ -67,6 +91,18 @@ export class Controller {
       'hosts.update': ({ id, spec }) => this.hosts.update(id, spec),
       'hosts.remove': async ({ id }) => ({ removed: await this.hosts.remove(id) }),
       'hosts.localFacts': () => probeHostFacts(this.options.dataDir),
+      'hosts.test': ({ id, secret }) => this.agents.test(id, secret),
+      'hosts.trustKey': ({ id, fingerprint }) => this.hostSessions.trustKey(id, fingerprint),
+      'hosts.forgetSecret': async ({ id }) => ({ forgotten: await this.hostSessions.forgetSecret(id) }),
+      'hosts.statusList': async () => this.hostSessions.statuses(await this.hosts.list()),
+      'hosts.importSshConfig': (source) => previewSshConfig(source, this.hosts),
+      'hosts.importSshConfigApply': (req) => applySshConfig(req, this.hosts),
+      'agents.status': ({ id }) => this.agents.status(id),
+      'agents.deploy': ({ id }) => this.agents.deploy(id),
+      'agents.stop': ({ id }) => this.agents.stop(id),
+      'agents.restart': ({ id }) => this.agents.restart(id),
+      'agents.uninstall': ({ id }) => this.agents.uninstall(id),
+      'agents.logTail': ({ id, lines }) => this.agents.logTail(id, lines),
       'plan.get': () => this.plan.get(),
       'plan.exportYaml': async () => ({ yaml: planToYaml(await this.plan.fullPlan()) }),
       'plan.importYaml': ({ yaml }) => importPlanYaml(yaml, this.hosts, this.plan),
@@ -143,6 +179,11 @@ export class Controller {
     const handler = this.handlers[name] as (req: unknown) => Promise<CallResponse<N>>;
     const result = await handler(parsed.data);
     return spec.res.parse(result) as CallResponse<N>;
+  }
+
+  /** Closes the SSH connections Ferry holds (agents on hosts keep running). */
+  async close(): Promise<void> {
+    await this.hostSessions.closeAll();
   }
 
   /** Subscribes to every event; returns the unsubscribe function. */

@@ -1,0 +1,49 @@
+/**
+ * Finds the agent build this Ferry deploys: dist/agent/agent.mjs, the pinned runtime per arch
+ * (dist/runtime/linux-<arch>/bin/node) and the native addon per arch (dist/native/linux-<arch>/).
+ * dist/ is found next to the running bundle (dist/cli/ferry.mjs, dist/electron/main.cjs) or, when
+ * running from source, at the repository root. Reads the file system only; says exactly what is
+ * missing so the console can tell the operator which build step to run.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AgentArch } from '../hosts/agent-layout.ts';
+import type { AgentLocalFiles } from '../hosts/deploy.ts';
+
+const ARCHES: AgentArch[] = ['x64', 'arm64'];
+const ADDON_FILE = 'ferry_fs.node';
+
+export interface AgentBuild {
+  distDir: string;
+  /** Null when dist/agent/agent.mjs is missing. */
+  files: AgentLocalFiles | null;
+  /** Arches with a runtime in this build. */
+  arches: AgentArch[];
+}
+
+/** dist/ candidates: next to this code when bundled, the repository's when run from source. */
+function defaultDistDirs(): string[] {
+  const here = path.dirname(typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url));
+  return [path.resolve(here, '..'), path.resolve(here, '..', '..', 'dist')];
+}
+
+export function findDistDir(explicit?: string): string {
+  if (explicit) return path.resolve(explicit);
+  const candidates = defaultDistDirs();
+  return candidates.find((d) => existsSync(path.join(d, 'agent', 'agent.mjs'))) ?? (candidates[candidates.length - 1] as string);
+}
+
+export function locateAgentBuild(distDir: string): AgentBuild {
+  const bundle = path.join(distDir, 'agent', 'agent.mjs');
+  const runtimeByArch: Partial<Record<AgentArch, string>> = {};
+  const nativeAddonByArch: Partial<Record<AgentArch, string>> = {};
+  for (const arch of ARCHES) {
+    const node = path.join(distDir, 'runtime', `linux-${arch}`, 'bin', 'node');
+    if (existsSync(node)) runtimeByArch[arch] = node;
+    const addon = path.join(distDir, 'native', `linux-${arch}`, ADDON_FILE);
+    if (existsSync(addon)) nativeAddonByArch[arch] = addon;
+  }
+  const arches = ARCHES.filter((a) => runtimeByArch[a] !== undefined);
+  return { distDir, files: existsSync(bundle) ? { bundle, runtimeByArch, nativeAddonByArch } : null, arches };
+}
