@@ -54,6 +54,8 @@ async function start(): Promise<void> {
     dataDir: dataDirFromArgs(process.argv) ?? app.getPath('userData'),
     appVersion: FERRY_VERSION,
     shell: 'electron',
+    // main.cjs lives in dist/electron; the agent build it deploys is dist/agent, dist/runtime, dist/native.
+    distDir: path.join(__dirname, '..'),
   });
   ipcMain.handle(IPC_HELLO, (e) => (fromOurPage(e) ? controller.hello() : null));
   ipcMain.handle(IPC_CALL, (e, name: unknown, payload: unknown) =>

@@ -36,7 +36,7 @@ export async function runConsoleCli(argv: string[]): Promise<number> {
   }
   let controller: Controller;
   try {
-    controller = await Controller.open({ dataDir: values['data-dir'] ?? defaultDataDir(), appVersion: FERRY_VERSION, shell: 'web' });
+    controller = await Controller.open({ dataDir: values['data-dir'] ?? defaultDataDir(), appVersion: FERRY_VERSION, shell: 'web', distDir: path.resolve(rendererDir(), '..') });
   } catch (err) {
     if (err instanceof StoreCorruptError) {
       console.error(`ferry console: ${err.message}`);

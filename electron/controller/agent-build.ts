@@ -1,13 +1,12 @@
 /**
  * Finds the agent build this Ferry deploys: dist/agent/agent.mjs, the pinned runtime per arch
  * (dist/runtime/linux-<arch>/bin/node) and the native addon per arch (dist/native/linux-<arch>/).
- * dist/ is found next to the running bundle (dist/cli/ferry.mjs, dist/electron/main.cjs) or, when
- * running from source, at the repository root. Reads the file system only; says exactly what is
+ * The shells pass the dist/ next to their bundle (dist/cli/ferry.mjs, dist/electron/main.cjs);
+ * without one, the dist/ of the current directory (a source checkout). Reads the file system only; says exactly what is
  * missing so the console can tell the operator which build step to run.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AgentArch } from '../hosts/agent-layout.ts';
 import type { AgentLocalFiles } from '../hosts/deploy.ts';
 
@@ -22,16 +21,8 @@ export interface AgentBuild {
   arches: AgentArch[];
 }
 
-/** dist/ candidates: next to this code when bundled, the repository's when run from source. */
-function defaultDistDirs(): string[] {
-  const here = path.dirname(typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url));
-  return [path.resolve(here, '..'), path.resolve(here, '..', '..', 'dist')];
-}
-
 export function findDistDir(explicit?: string): string {
-  if (explicit) return path.resolve(explicit);
-  const candidates = defaultDistDirs();
-  return candidates.find((d) => existsSync(path.join(d, 'agent', 'agent.mjs'))) ?? (candidates[candidates.length - 1] as string);
+  return path.resolve(explicit ?? 'dist');
 }
 
 export function locateAgentBuild(distDir: string): AgentBuild {

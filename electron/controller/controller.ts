@@ -46,7 +46,7 @@ export interface ControllerOptions {
   secrets?: SecretStore;
   /** The user's known_hosts (read only); default ~/.ssh/known_hosts; null to ignore it. */
   userKnownHostsFile?: string | null;
-  /** The build whose agent is deployed; default the dist/ next to this code. */
+  /** The build whose agent is deployed (dist/ with agent/, runtime/, native/); default ./dist of a source checkout. */
   distDir?: string;
 }
 

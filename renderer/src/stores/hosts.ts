@@ -78,6 +78,13 @@ export const useHostsStore = defineStore('ferry.hosts', () => {
     return host;
   }
 
+  /** Replaces a host's definition; throws ConsoleCallError (with field issues) when Ferry refuses it. */
+  async function update(id: string, spec: CallRequest<'hosts.update'>['spec']): Promise<Host> {
+    const host = await consoleApi().call('hosts.update', { id, spec });
+    if (hosts.value.some((h) => h.id === id && h.updatedAt !== host.updatedAt)) applyHosts(hosts.value.map((h) => (h.id === id ? host : h)));
+    return host;
+  }
+
   async function remove(id: string): Promise<void> {
     try {
       await consoleApi().call('hosts.remove', { id });
@@ -89,5 +96,5 @@ export const useHostsStore = defineStore('ferry.hosts', () => {
     }
   }
 
-  return { hosts, sortedHosts, hostsStatus, hostsError, facts, factsStatus, factsError, init, loadHosts, refreshFacts, add, remove };
+  return { hosts, sortedHosts, hostsStatus, hostsError, facts, factsStatus, factsError, init, loadHosts, refreshFacts, add, update, remove };
 });
