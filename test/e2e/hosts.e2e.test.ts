@@ -246,13 +246,13 @@ describe('Hosts screen', () => {
     expect(listed.map((h) => h.name)).toEqual(['nas-mover-01']);
   });
 
-  it('shows the steps not built yet as "coming in a later release", and is keyboard usable', async () => {
-    await shell.goTo('reports');
-    await shell.comingSoon('reports').waitFor();
-    expect(await shell.comingSoon('reports').textContent()).toContain('Reports is coming in a later release');
-    expect(page.url()).toMatch(/#\/reports$/);
-    await shell.comingSoon('reports').locator('a.btn').click();
+  it('falls back to the default step for an unknown address, and is keyboard usable', async () => {
+    await shell.goTo('plan-file');
+    await page.locator('[data-test=plan-file-view]').waitFor();
+    await page.evaluate(`window.location.hash = '#/nope'`);
     await hosts.view.waitFor();
+    expect(await shell.navLink('hosts').getAttribute('aria-current')).toBe('page');
+    expect(await page.locator('[data-test=nav-reports] .step-soon').count()).toBe(0);
 
     // After a fresh load, the skip link is the first tab stop and lands on the content.
     await page.reload();

@@ -1,6 +1,6 @@
 /**
  * Page object for the console's chrome: header (version, connection, language, theme), the
- * guided-flow navigation and the placeholder screens of steps not built yet.
+ * guided-flow navigation.
  */
 import type { Locator, Page } from 'playwright-core';
 
@@ -31,10 +31,6 @@ export class ShellPage {
 
   navLink(step: string): Locator {
     return this.page.locator(`[data-test=nav-${step}]`);
-  }
-
-  comingSoon(step: string): Locator {
-    return this.page.locator(`[data-test=coming-soon-${step}]`);
   }
 
   async goTo(step: string): Promise<void> {
