@@ -53,14 +53,20 @@ export function startControlServer(
 function serveConnection(socket: net.Socket, token: string, info: { version: string; agentId: string }, handlers: ControlHandlers): void {
   let buffered = '';
   let authed = false;
+  /** Set by refuse: nothing more from this client is read, not even lines already received. */
+  let refused = false;
   socket.setEncoding('utf8');
   socket.on('error', () => undefined);
   const send = (value: unknown) => {
     if (!socket.destroyed) socket.write(`${JSON.stringify(value)}\n`);
   };
   const refuse = (code: ControlErrorCode, message: string) => {
+    if (refused) return;
+    refused = true;
+    buffered = '';
     send({ type: 'error', error: { code, message } });
     socket.end();
+    setTimeout(() => socket.destroy(), 1000).unref();
   };
   const onLine = (line: string) => {
     let msg: unknown;
@@ -87,8 +93,9 @@ function serveConnection(socket: net.Socket, token: string, info: { version: str
     void handleRequest(msg, handlers).then(send);
   };
   socket.on('data', (chunk: string) => {
+    if (refused) return;
     buffered += chunk;
-    for (;;) {
+    while (!refused) {
       const nl = buffered.indexOf('\n');
       if (nl < 0) break;
       const line = buffered.slice(0, nl);

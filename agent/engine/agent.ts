@@ -6,7 +6,7 @@
  * so `kill -9` and a restart with the same --home picks up where it stopped.
  * Never decides what to copy (coordinator) nor touches files itself (workers).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
@@ -38,8 +38,17 @@ export interface AgentOptions {
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
+/** Constant-time comparison: the time a wrong token takes to refuse says nothing about the right one. */
 function tokensMatch(a: string, b: string): boolean {
-  return a.length === b.length && a === b;
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** One stderr line for a peer that broke the wire protocol (the operator's only trace of it). */
+function logWireError(socket: tls.TLSSocket, err: unknown): void {
+  if (!(err instanceof WireError)) return;
+  process.stderr.write(`ferry agent: refused a connection from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}: ${err.code}: ${err.message}\n`);
 }
 
 export class Agent {
@@ -148,10 +157,11 @@ export class Agent {
     socket.on('error', () => undefined);
     serverHandshake(conn, (hello) => this.admit(hello)).then(
       (hello) => {
+        conn.onClose((err) => logWireError(socket, err));
         if (hello.channel === 'worker') this.coordinators.get(hello.taskId)?.attachWorker(conn, hello);
         else this.workers.get(`${hello.taskId}/destination`)?.acceptData(conn);
       },
-      () => undefined, // the handshake already told the peer why
+      (err: unknown) => logWireError(socket, err), // the peer got a REJECT with the reason too
     );
   }
 

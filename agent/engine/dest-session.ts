@@ -25,6 +25,8 @@ import type { BatchAck } from './records.ts';
 import { FLAG_INLINE, FLAG_SPARSE, readBatchEnd, readFileData, readFileEnd, readFileHead, readSymlink } from './records.ts';
 
 const ZEROS = Buffer.alloc(MAX_CHUNK);
+/** A source streams one file at a time per connection; more open at once is a broken or hostile peer. */
+const MAX_OPEN_FILES = 8;
 
 interface OpenFile {
   rel: Buffer;
@@ -33,6 +35,7 @@ interface OpenFile {
   hash: Hash;
   hashed: number;
   meta: EntryMeta;
+  sparse: boolean;
   failed: { code: string; reason: string } | null;
 }
 
@@ -119,6 +122,7 @@ export class DestSession {
     const h = readFileHead(p);
     this.checkRel(h.rel);
     this.discard(h.idx);
+    if (this.open.size >= MAX_OPEN_FILES) throw new WireError('bad-frame', `More than ${MAX_OPEN_FILES} files were started on one data connection without being ended.`);
     const meta: EntryMeta = {
       kind: 'file',
       size: h.size,
@@ -133,12 +137,13 @@ export class DestSession {
       nlink: 1,
       blocks: 0,
     };
-    const f: OpenFile = { rel: Buffer.from(h.rel), name: Buffer.alloc(0), writer: null, hash: createHash('sha256'), hashed: 0, meta, failed: null };
+    const sparse = (h.flags & FLAG_SPARSE) !== 0;
+    const f: OpenFile = { rel: Buffer.from(h.rel), name: Buffer.alloc(0), writer: null, hash: createHash('sha256'), hashed: 0, meta, sparse, failed: null };
     this.open.set(h.idx, f);
     try {
       const [parent, name] = this.tree.parentOf(f.rel);
       f.name = Buffer.from(name);
-      f.writer = new AtomicFileWriter(parent, this.tree.dev, { sparse: (h.flags & FLAG_SPARSE) !== 0 });
+      f.writer = new AtomicFileWriter(parent, this.tree.dev, { sparse });
       if (h.flags & FLAG_INLINE && h.inline) this.write(f, h.inline, 0);
     } catch (err) {
       this.failFile(f, err);
@@ -180,6 +185,12 @@ export class DestSession {
       f.writer?.abort();
       this.results.push([e.idx, 'failed', null, null, f.failed?.code ?? 'io', f.failed?.reason ?? 'write failed']);
       return;
+    }
+    // Only a sparse file may end in a hole; a dense one must have had every byte (a correct source
+    // gives a file up when it shrank), else the missing tail would be hashed as zeros.
+    if (!f.sparse && f.hashed !== f.meta.size) {
+      f.writer.abort();
+      throw new WireError('bad-frame', `File #${e.idx} ended after ${f.hashed} of its ${f.meta.size} bytes.`);
     }
     hashZerosTo(f, f.meta.size);
     const dstHash = f.hash.digest();

@@ -59,6 +59,12 @@ export interface FileHead extends FileHeadFields {
   inline: Buffer | null;
 }
 
+/** A u64 from the wire as a Number, refused beyond 2^53 - 1 (no real file is that large). */
+function safeLength(v: bigint, what: string): number {
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new WireError('bad-frame', `A record announces a ${what} of ${v} bytes, beyond any real file.`);
+  return Number(v);
+}
+
 function need(p: Buffer, n: number, what: string): void {
   if (p.length < n) throw new WireError('bad-frame', `A ${what} record is truncated (${p.length} bytes, needs ${n}).`);
 }
@@ -68,7 +74,7 @@ export function readFileHead(p: Buffer): FileHead {
   const relLen = p.readUInt16BE(FILE_HEAD_FIXED - 2);
   need(p, FILE_HEAD_FIXED + relLen, 'fileHead');
   const flags = p[8] as number;
-  const size = Number(p.readBigUInt64BE(37));
+  const size = safeLength(p.readBigUInt64BE(37), 'file size');
   const rest = p.subarray(FILE_HEAD_FIXED + relLen);
   let inline: Buffer | null = null;
   if (flags & FLAG_INLINE) {
@@ -107,7 +113,7 @@ export function writeFileDataHeader(buf: Buffer, off: number, batch: number, idx
 
 export function readFileData(p: Buffer): { batch: number; idx: number; offset: number; data: Buffer } {
   need(p, FILE_DATA_FIXED, 'fileData');
-  return { batch: p.readUInt32BE(0), idx: p.readUInt32BE(4), offset: Number(p.readBigUInt64BE(8)), data: p.subarray(FILE_DATA_FIXED) };
+  return { batch: p.readUInt32BE(0), idx: p.readUInt32BE(4), offset: safeLength(p.readBigUInt64BE(8), 'data offset'), data: p.subarray(FILE_DATA_FIXED) };
 }
 
 export const FILE_END_OK_LENGTH = FRAME_HEADER_BYTES + 9 + 32;

@@ -32,10 +32,14 @@ export function buildEngine(): Promise<EngineBuild> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-engine-build-'));
     const banner = { js: "import { createRequire as __ferryCreateRequire } from 'node:module'; const require = __ferryCreateRequire(import.meta.url);" };
     const agentBundle = path.join(dir, 'agent', 'agent.mjs');
-    const cli = path.join(dir, 'cli', 'ferry-engine.mjs');
+    // The CLI keeps its npm dependencies external, as dist/cli/ferry.mjs does (some carry native
+    // .node files esbuild cannot bundle), so it lives where the repository's node_modules resolve.
+    const cliDir = path.join(REPO_ROOT, 'node_modules', '.cache', 'ferry-engine-tests');
+    fs.mkdirSync(cliDir, { recursive: true });
+    const cli = path.join(fs.mkdtempSync(path.join(cliDir, 'cli-')), 'ferry-engine.mjs');
     await Promise.all([
       build({ entryPoints: [path.join(REPO_ROOT, 'agent/main.ts')], outfile: agentBundle, bundle: true, platform: 'node', format: 'esm', target: 'node24', banner, logLevel: 'warning' }),
-      build({ entryPoints: [path.join(REPO_ROOT, 'test/helpers/engine-cli-entry.ts')], outfile: cli, bundle: true, platform: 'node', format: 'esm', target: 'node20', banner, logLevel: 'warning' }),
+      build({ entryPoints: [path.join(REPO_ROOT, 'test/helpers/engine-cli-entry.ts')], outfile: cli, bundle: true, packages: 'external', platform: 'node', format: 'esm', target: 'node20', banner, logLevel: 'warning' }),
     ]);
     // Tests may run agents as an unprivileged user: let them read the bundles.
     for (const d of [dir, path.dirname(agentBundle), path.dirname(cli)]) fs.chmodSync(d, 0o755);
