@@ -40,6 +40,11 @@ export const useHostOpsStore = defineStore('ferry.hostOps', () => {
   const pending = ref<Record<string, string | null>>({});
   let revision = 0;
   let started = false;
+  /**
+   * A secret given for a host whose key turned out to be unknown: Ferry never tried it, so it is
+   * passed once more to the test that follows trusting the key, then dropped. Not reactive.
+   */
+  let carried: { hostId: string; secret: HostSecret } | null = null;
 
   function applyStatuses(next: HostStatus[]): void {
     revision += 1;
@@ -83,7 +88,8 @@ export const useHostOpsStore = defineStore('ferry.hostOps', () => {
 
   /** Asks the operator what the failure needs (trust a key, type a secret), if anything. */
   function askFor(forHostId: string, failure: HostFailure): void {
-    const kind = QUESTION_CODES[failure.code];
+    const refusedPassword = failure.code === 'auth-failed' && failure.authMethod === 'password';
+    const kind = refusedPassword ? 'password' : QUESTION_CODES[failure.code];
     if (kind === 'host-key') question.value = { kind: 'host-key', hostId: failure.hostId, forHostId, failure };
     else if (kind) question.value = { kind: 'secret', hostId: failure.hostId, forHostId, secret: kind, failure };
   }
@@ -91,6 +97,7 @@ export const useHostOpsStore = defineStore('ferry.hostOps', () => {
   async function test(hostId: string, secret?: HostSecret): Promise<CallResponse<'hosts.test'> | null> {
     const req: CallRequest<'hosts.test'> = secret ? { id: hostId, secret } : { id: hostId };
     const result = await hostCall(hostId, 'testing', () => consoleApi().call('hosts.test', req));
+    carried = secret && result && !result.ok && result.failure.code === 'host-key-unknown' && result.failure.hostId === hostId ? { hostId, secret } : null;
     if (result && !result.ok) askFor(hostId, result.failure);
     return result;
   }
@@ -101,7 +108,9 @@ export const useHostOpsStore = defineStore('ferry.hostOps', () => {
     if (q?.kind !== 'host-key' || !q.failure.hostKey) return;
     question.value = null;
     const trusted = await hostCall(q.forHostId, 'trusting', () => consoleApi().call('hosts.trustKey', { id: q.hostId, fingerprint: q.failure.hostKey?.fingerprint ?? '' }));
-    if (trusted?.ok) await test(q.forHostId);
+    const secret = carried?.hostId === q.forHostId ? carried.secret : undefined;
+    carried = null;
+    if (trusted?.ok) await test(q.forHostId, secret);
   }
 
   /** The operator typed the password or passphrase: test the host it is for, then the one asked for. */
@@ -116,6 +125,7 @@ export const useHostOpsStore = defineStore('ferry.hostOps', () => {
 
   function dismissQuestion(): void {
     question.value = null;
+    carried = null;
   }
 
   async function agent(hostId: string, action: AgentAction): Promise<boolean> {

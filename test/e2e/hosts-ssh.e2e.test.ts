@@ -1,0 +1,182 @@
+// Real SSH hosts on the Hosts screen, end to end: the real `ferry console` process, Debian's
+// Chromium and sshd hosts of the test lab. Add a host, test the connection, verify and accept its
+// key in the dialog, see its facts with the prerequisite warnings (lab hosts have this machine's
+// cores and memory), deploy the agent and see it running, read its log, stop it after confirming;
+// log in with a password (a wrong one is refused clearly); a changed key is shown as a refusal;
+// import hosts from an SSH config. Nothing leaves 127.0.0.1 and the lab's 198.18.0.0/15.
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, watchPage, type PageWatch } from '../helpers/browser.ts';
+import { startConsole, type ConsoleFixture } from '../helpers/console-fixture.ts';
+import { createTestLab, type TestLab } from '../helpers/test-hosts.ts';
+import { HostDetailPage } from './pages/host-detail-page.ts';
+import { HostsPage } from './pages/hosts-page.ts';
+import { ShellPage } from './pages/shell-page.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DOCS_SHOT = path.join(ROOT, 'docs/screenshots/hosts-ssh.png');
+const LAB_NET = /^https?:\/\/198\.1[89]\./;
+const DEPLOY_TIMEOUT_MS = 120_000;
+
+let lab: TestLab;
+let fixture: ConsoleFixture;
+let browser: Browser;
+let page: Page;
+let watch: PageWatch;
+let hosts: HostsPage;
+
+beforeAll(async () => {
+  lab = await createTestLab({ hosts: [{ name: 'web1' }, { name: 'web2' }] });
+  fixture = await startConsole();
+  browser = await launchBrowser();
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', locale: 'en-US' });
+  page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  watch = await watchPage(page);
+  hosts = new HostsPage(page);
+  await new ShellPage(page).open(fixture.url);
+  await hosts.ready();
+}, 120_000);
+
+afterEach(() => {
+  expect(watch.offsite.filter((u) => !LAB_NET.test(u)), 'requests that left 127.0.0.1').toEqual([]);
+  expect(watch.unexpectedErrors(), 'console errors').toEqual([]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await fixture?.stop();
+  await lab?.destroy();
+});
+
+describe('a host over SSH', () => {
+  const detail = (): HostDetailPage => new HostDetailPage(page, 'web1');
+
+  it('adds the host, asks to verify its key, and shows its facts after the key is accepted', async () => {
+    await hosts.addHost({ name: 'web1', address: lab.host('web1').address, auth: 'key', keyFile: lab.clientKey.path });
+    await hosts.formDone.waitFor();
+    expect(await hosts.hostRow('web1').locator('[data-test=host-connection]').getAttribute('data-state')).toBe('unknown');
+    const web1 = detail();
+    await web1.open();
+    await web1.panel.locator('[data-test=never-tested]').waitFor();
+
+    await web1.testButton.click();
+    await web1.keyDialog.waitFor();
+    expect(await web1.keyFingerprint.textContent()).toBe(lab.host('web1').hostKeyFingerprint);
+    expect(await web1.keyDialog.locator('[data-test=host-key-type]').textContent()).toBe('ssh-ed25519');
+    expect(await web1.keyCommand.textContent()).toBe('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub');
+    // Cancel is focused first; accepting is a deliberate step.
+    expect(await web1.cancelKey.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await web1.failure.getAttribute('data-code')).toBe('host-key-unknown');
+    await web1.acceptKey.click();
+    await web1.keyDialog.waitFor({ state: 'detached' });
+
+    await web1.facts.waitFor();
+    expect(await web1.connectionState.getAttribute('data-state')).toBe('connected');
+    expect(await web1.fact('os').textContent()).toContain('Linux');
+    expect(Number(await web1.fact('cores').getAttribute('data-value'))).toBe(os.cpus().length);
+    expect(Number(await web1.fact('memory').getAttribute('data-value'))).toBe(os.totalmem());
+    expect(await web1.fact('root').getAttribute('data-value')).toBe('true');
+    expect(await web1.failure.count()).toBe(0);
+    expect(await hosts.hostRow('web1').locator('[data-test=host-connection]').getAttribute('data-state')).toBe('connected');
+  });
+
+  it('shows the prerequisite shortfalls of the lab host as warnings', async () => {
+    const web1 = detail();
+    const coresOk = os.cpus().length >= 4;
+    const memoryOk = os.totalmem() >= 8 * 1024 ** 3 * 0.95;
+    expect(await web1.prerequisite('cpu-cores').getAttribute('data-ok')).toBe(String(coresOk));
+    if (!coresOk) expect(await web1.prerequisite('cpu-cores').textContent()).toMatch(/Warning.*Only \d+ cores; Ferry needs at least 4/s);
+    const failing = Number(await web1.prereqSummary.getAttribute('data-failing'));
+    expect(failing).toBeGreaterThanOrEqual(coresOk ? 0 : 1);
+    expect(failing).toBeLessThanOrEqual(3);
+    if (failing > 0) expect(await web1.prereqSummary.textContent()).toMatch(/not met/);
+    expect(memoryOk || (await web1.prerequisite('memory').getAttribute('data-ok')) === 'false').toBe(true);
+  });
+
+  it('deploys the agent and shows it running, with its log', async () => {
+    const web1 = detail();
+    expect(await web1.agent.getAttribute('data-state')).toBe('absent');
+    await web1.agentButton('deploy').click();
+    await web1.busy.waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-test=host-detail] [data-test=agent]')?.getAttribute('data-state') === 'running', null, { timeout: DEPLOY_TIMEOUT_MS });
+    expect(await web1.agentState.textContent()).toMatch(/Agent \S+ is running \(pid \d+\)/);
+    expect(await web1.agentDeployed.textContent()).toMatch(/deployed: [\d.]+ MB sent in [\d.]+ s/);
+    await web1.agentButton('log').click();
+    await web1.agentLog.waitFor();
+    expect(await web1.agentLog.textContent()).toContain('"ready":true');
+    await fs.mkdir(path.dirname(DOCS_SHOT), { recursive: true });
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.screenshot({ path: DOCS_SHOT, fullPage: true });
+  }, DEPLOY_TIMEOUT_MS + 30_000);
+
+  it('stops the agent only after confirmation', async () => {
+    const web1 = detail();
+    await web1.agentButton('stop').click();
+    const confirm = web1.agent.locator('[data-test=agent-confirm]');
+    expect(await confirm.textContent()).toMatch(/Stop the agent on web1\?/);
+    // Keyboard: the confirm button has focus; Cancel leaves the agent running.
+    expect(await web1.agent.locator('[data-test=agent-confirm-yes]').evaluate((el) => el === document.activeElement)).toBe(true);
+    await web1.agent.locator('[data-test=agent-confirm-no]').click();
+    expect(await web1.agent.getAttribute('data-state')).toBe('running');
+    await web1.agentAction('stop');
+    await page.waitForFunction(() => document.querySelector('[data-test=host-detail] [data-test=agent]')?.getAttribute('data-state') === 'stopped');
+  });
+});
+
+describe('passwords, changed keys and SSH config import', () => {
+  it('asks for the password, says when it is wrong, and connects with the right one', async () => {
+    await hosts.addHost({ name: 'web2', address: lab.host('web2').address, user: lab.passwordUser, auth: 'password' });
+    await hosts.hostRow('web2').waitFor();
+    const web2 = new HostDetailPage(page, 'web2');
+    await web2.open();
+    await web2.testButton.click();
+    await web2.secretDialog.waitFor();
+    expect(await web2.secretDialog.textContent()).toContain(`Password for ${lab.passwordUser}@web2`);
+    expect(await web2.secretInput.evaluate((el) => el === document.activeElement)).toBe(true);
+    // The password is sent, then the host key is asked about (Ferry checks it before any login).
+    await web2.giveSecret('wrong-password');
+    await web2.keyDialog.waitFor();
+    expect(await web2.keyFingerprint.textContent()).toBe(lab.host('web2').hostKeyFingerprint);
+    await web2.acceptKey.click();
+    await web2.secretDialog.waitFor();
+    await web2.secretWrong.waitFor();
+    expect(await web2.failure.getAttribute('data-code')).toBe('auth-failed');
+    expect(await web2.failure.textContent()).toMatch(/refused the password for user ferrytest/);
+    await web2.giveSecret(lab.password);
+    await web2.facts.waitFor();
+    expect(await web2.fact('root').getAttribute('data-value')).toBe('false');
+    await web2.panel.locator('[data-test=forget-secret]').waitFor();
+  });
+
+  it('shows a changed host key as a refusal with its explanation', async () => {
+    await lab.dropConnections('web2', { how: 'kill' });
+    const web2 = new HostDetailPage(page, 'web2');
+    await page.waitForFunction(() => document.querySelector('[data-test=host-detail] [data-test=connection-state]')?.getAttribute('data-state') === 'disconnected', null, { timeout: 30_000 });
+    await lab.restartSshd('web2', { newHostKey: true });
+    await web2.testButton.click();
+    await web2.keyChanged.waitFor();
+    expect(await web2.keyChanged.textContent()).toMatch(/Refused: the host key has changed/);
+    expect(await web2.keyChanged.locator('[data-test=changed-fingerprint]').textContent()).toContain(lab.host('web2').hostKeyFingerprint);
+    expect(await web2.keyDialog.count()).toBe(0);
+  });
+
+  it('imports hosts from an SSH config, skipping names already in the inventory', async () => {
+    await page.locator('[data-test=open-ssh-import]').click();
+    const importer = page.locator('[data-test=ssh-import]');
+    await importer.locator('[data-test=ssh-import-text]').fill('Host web1\n  HostName 198.18.250.1\nHost db-1\n  HostName 198.18.250.2\n  User admin\n  Port 2200\n  ForwardAgent yes\n');
+    await importer.locator('[data-test=ssh-import-preview]').click();
+    await importer.locator('[data-test=ssh-import-table]').waitFor();
+    expect(await importer.locator('[data-test=ssh-import-row][data-name="web1"]').getAttribute('data-importable')).toBe('false');
+    expect(await importer.locator('[data-test=ssh-import-notes]').textContent()).toContain('ForwardAgent');
+    await importer.locator('[data-test=ssh-import-apply]').click();
+    await importer.locator('[data-test=ssh-import-done]').waitFor();
+    expect(await importer.locator('[data-test=ssh-import-done]').textContent()).toMatch(/Added 1 hosts; skipped 0/);
+    await hosts.hostRow('db-1').waitFor();
+    expect(await hosts.hostRow('db-1').textContent()).toContain('198.18.250.2:2200');
+  });
+});
