@@ -72,6 +72,12 @@ describe('a host over SSH', () => {
     // Cancel is focused first; accepting is a deliberate step.
     expect(await web1.cancelKey.evaluate((el) => el === document.activeElement)).toBe(true);
     expect(await web1.failure.getAttribute('data-code')).toBe('host-key-unknown');
+    // Esc cancels and trusts nothing; the notice offers to review the key again.
+    await page.keyboard.press('Escape');
+    await web1.keyDialog.waitFor({ state: 'detached' });
+    expect(await web1.connectionState.getAttribute('data-state')).toBe('failed');
+    await web1.failure.locator('[data-test=answer-failure]').click();
+    await web1.keyDialog.waitFor();
     await web1.acceptKey.click();
     await web1.keyDialog.waitFor({ state: 'detached' });
 

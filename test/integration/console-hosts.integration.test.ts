@@ -229,21 +229,48 @@ describe('agents', () => {
     expect(await call('agents.restart', { id })).toMatchObject({ ok: false, failure: { code: 'agent-not-installed' } });
   }, 180_000);
 
-  it('says which build part is missing when there is nothing to deploy', async () => {
+  it('says which build part is missing: the agent bundle, or the runtime for the host\'s architecture', async () => {
     const empty = await tempDir('ferry-empty-dist-');
-    const other = await Controller.open({ dataDir: path.join(empty, 'data'), appVersion: '0.1.0-test', shell: 'web', userKnownHostsFile: null, distDir: path.join(empty, 'dist') });
+    const dist = path.join(empty, 'dist');
+    const other = await Controller.open({ dataDir: path.join(empty, 'data'), appVersion: '0.1.0-test', shell: 'web', userKnownHostsFile: null, distDir: dist });
+    const deploy = async (id: string) => consoleCalls['agents.deploy'].res.parse(((await other.dispatch('agents.deploy', { id })) as { result: unknown }).result);
     try {
       await fs.copyFile(path.join(dataDir, 'known_hosts'), path.join(empty, 'data', 'known_hosts'));
       const host = await other.dispatch('hosts.add', { name: 'h1', address: lab.host('h1').address, auth: { kind: 'key', keyFile: lab.clientKey.path } });
       const id = (host as { result: Host }).result.id;
-      const result = consoleCalls['agents.deploy'].res.parse(((await other.dispatch('agents.deploy', { id })) as { result: unknown }).result);
-      expect(result).toMatchObject({ ok: false, failure: { code: 'runtime-missing' } });
-      if (!result.ok) expect(result.failure.message).toMatch(/node build\/build\.mjs/);
+      const noBundle = await deploy(id);
+      expect(noBundle).toMatchObject({ ok: false, failure: { code: 'runtime-missing' } });
+      if (!noBundle.ok) expect(noBundle.failure.message).toMatch(/agent\/agent\.mjs is missing.*node build\/build\.mjs/);
+
+      // A build with the agent bundle but without this host's runtime (as on a machine of another arch).
+      await fs.mkdir(path.join(dist, 'agent'), { recursive: true });
+      await fs.copyFile(path.resolve('dist/agent/agent.mjs'), path.join(dist, 'agent', 'agent.mjs'));
+      const noRuntime = await deploy(id);
+      expect(noRuntime).toMatchObject({ ok: false, failure: { code: 'runtime-missing' } });
+      if (!noRuntime.ok) expect(noRuntime.failure.message).toMatch(new RegExp(`no agent runtime for ${process.arch}.*fetch-runtime\\.mjs --all`));
     } finally {
       await other.close();
       await fs.rm(empty, { recursive: true, force: true });
     }
   });
+
+  it('shows an older running agent as upgradable, and deploying replaces it', async () => {
+    const id = hostIds.h1 as string;
+    const older = await Controller.open({ dataDir, appVersion: '0.0.9-old', shell: 'web', userKnownHostsFile: null });
+    try {
+      const first = consoleCalls['agents.deploy'].res.parse(((await older.dispatch('agents.deploy', { id })) as { result: unknown }).result);
+      expect(first).toMatchObject({ ok: true, agent: { running: true, runningVersion: '0.0.9-old' } });
+    } finally {
+      await older.close();
+    }
+    const seen = await call('agents.status', { id });
+    expect(seen).toMatchObject({ ok: true, agent: { running: true, runningVersion: '0.0.9-old', appVersion: '0.1.0-test', upgradeAvailable: true } });
+    const upgraded = await call('agents.deploy', { id });
+    expect(upgraded).toMatchObject({ ok: true, deploy: { version: '0.1.0-test', replacedVersion: '0.0.9-old' }, agent: { runningVersion: '0.1.0-test', upgradeAvailable: false } });
+    // The runtime was on the host already: only what differs crossed the wire.
+    if (upgraded.ok) expect(upgraded.deploy.uploaded).not.toContain('runtime/bin/node');
+    await call('agents.uninstall', { id });
+  }, 180_000);
 });
 
 describe('hosts.importSshConfig', () => {
