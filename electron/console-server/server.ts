@@ -7,6 +7,7 @@
  *   GET  /api/hello            -> Hello
  *   POST /api/call/<name>      -> CallResult envelope (4xx/5xx status when not ok)
  *   WS   /api/events?token=    -> Hello, then EventEnvelope messages
+ *   GET  /api/exports/<name>   -> a report export from <data-dir>/exports (attachment), see export-download.ts
  *   GET  anything else         -> the built renderer
  * Listens only on 127.0.0.1; never on another interface.
  */
@@ -17,6 +18,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { CallResult, ConsoleError, ConsoleErrorCode } from '../contract/console.ts';
 import type { Controller } from '../controller/controller.ts';
 import { serveStatic, sendText } from './static-files.ts';
+import { serveExportDownload } from './export-download.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 const LOOPBACK = '127.0.0.1';
@@ -125,6 +127,8 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, options:
     return sendError(res, { code: problem, message: 'Missing or wrong access token. Open the console with the full URL Ferry printed (it ends in ?token=…).' });
   }
   if (url.pathname === '/api/hello' && req.method === 'GET') return sendJson(res, 200, options.controller.hello());
+  const download = /^\/api\/exports\/(.*)$/.exec(url.pathname);
+  if (download && (req.method === 'GET' || req.method === 'HEAD')) return serveExportDownload(options.controller.dataDir, download[1] ?? '', req, res, sendError);
   const call = /^\/api\/call\/([A-Za-z0-9._-]+)$/.exec(url.pathname);
   if (!call || req.method !== 'POST') return sendError(res, { code: 'not-found', message: `No API route ${req.method} ${url.pathname}.` });
   const body = await readJsonBody(req);

@@ -1,41 +1,96 @@
 /**
- * Stored verification reports: `<data-dir>/reports/<id>.json` in the agent's streamed report format
- * (agent/protocol/report.ts) plus an index, listed, paged, searched and exported for the console.
- * Skeleton: the handlers are wired; the implementation lands with the report viewer.
+ * Stored verification reports for the console: list, get, paged problems, import, export, remove.
+ * Storage is report-store.ts (`<data-dir>/reports/`), paging is problem-index.ts (one streamed pass per
+ * report builds an in-memory index, kept for the last INDEX_CACHE_SIZE reports), exports are
+ * exporters.ts (`<data-dir>/exports/`).
+ * Contract: bad input (a file that is not a valid report, an unknown id) is a ControllerError with a
+ * message that says what to do; nothing is stored then. Every change emits the full list once.
  */
 import type { CallRequestParsed, CallResponse, ReportMeta } from '../contract/console.ts';
 import { ControllerError } from '../controller/errors.ts';
+import { exportReport } from './exporters.ts';
+import { indexReportFile, type ProblemIndex } from './problem-index.ts';
+import { ReportFileError } from './report-file.ts';
+import { ReportStore, type StoredReport } from './report-store.ts';
 
-const notYet = () => new ControllerError('internal', 'Reports are not available in this build yet.');
+/** Problem indexes kept in memory (the console shows one report at a time; a few keep switching cheap). */
+const INDEX_CACHE_SIZE = 4;
 
 export class ReportsService {
+  private readonly store: ReportStore;
+  private readonly indexes = new Map<string, Promise<ProblemIndex>>();
+
   constructor(
     readonly dataDir: string,
     private readonly onChange: (reports: ReportMeta[]) => void,
-  ) {}
+  ) {
+    this.store = new ReportStore(dataDir);
+  }
 
   async list(): Promise<ReportMeta[]> {
-    return [];
+    return (await this.store.list()).map((r) => r.meta);
   }
 
-  async get(_req: CallRequestParsed<'reports.get'>): Promise<CallResponse<'reports.get'>> {
-    throw notYet();
+  async get(req: CallRequestParsed<'reports.get'>): Promise<CallResponse<'reports.get'>> {
+    const stored = await this.find(req.id);
+    return { meta: stored.meta, header: await this.store.header(stored.meta.id) };
   }
 
-  async problems(_req: CallRequestParsed<'reports.problems'>): Promise<CallResponse<'reports.problems'>> {
-    throw notYet();
+  async problems(req: CallRequestParsed<'reports.problems'>): Promise<CallResponse<'reports.problems'>> {
+    const stored = await this.find(req.id);
+    const index = await this.problemIndex(stored.meta.id);
+    return index.page(req);
   }
 
-  async importFile(_req: CallRequestParsed<'reports.importFile'>): Promise<ReportMeta> {
-    this.onChange(await this.list());
-    throw notYet();
+  async importFile(req: CallRequestParsed<'reports.importFile'>): Promise<ReportMeta> {
+    let result;
+    try {
+      result = await this.store.import(req.path, req.taskName);
+    } catch (err) {
+      if (err instanceof ReportFileError) throw new ControllerError('invalid-request', `Cannot import the report: ${err.message}`, [{ path: 'path', message: err.message }]);
+      throw err;
+    }
+    if (result.index) this.cacheIndex(result.stored.meta.id, Promise.resolve(result.index));
+    if (result.added) this.onChange(await this.list());
+    return result.stored.meta;
   }
 
-  async export(_req: CallRequestParsed<'reports.export'>): Promise<CallResponse<'reports.export'>> {
-    throw notYet();
+  async export(req: CallRequestParsed<'reports.export'>): Promise<CallResponse<'reports.export'>> {
+    const stored = await this.find(req.id);
+    const header = await this.store.header(stored.meta.id);
+    return exportReport(this.dataDir, this.store.reportFile(stored.meta.id), stored.meta, header, req.format);
   }
 
-  async remove(_req: CallRequestParsed<'reports.remove'>): Promise<CallResponse<'reports.remove'>> {
-    throw notYet();
+  async remove(req: CallRequestParsed<'reports.remove'>): Promise<CallResponse<'reports.remove'>> {
+    const removed = await this.store.remove(req.id);
+    this.indexes.delete(req.id);
+    if (removed) this.onChange(await this.list());
+    return { removed };
+  }
+
+  private async find(id: string): Promise<StoredReport> {
+    const stored = await this.store.find(id);
+    if (!stored) throw new ControllerError('not-found', `No stored report with id ${id}. It may have been removed; reload the report list.`);
+    return stored;
+  }
+
+  /** The cached index of a report, built by streaming its stored file once when missing. */
+  private problemIndex(id: string): Promise<ProblemIndex> {
+    const cached = this.indexes.get(id);
+    if (cached) {
+      this.indexes.delete(id);
+      this.indexes.set(id, cached);
+      return cached;
+    }
+    const building = indexReportFile(this.store.reportFile(id));
+    building.catch(() => this.indexes.delete(id));
+    this.cacheIndex(id, building);
+    return building;
+  }
+
+  private cacheIndex(id: string, index: Promise<ProblemIndex>): void {
+    this.indexes.delete(id);
+    this.indexes.set(id, index);
+    while (this.indexes.size > INDEX_CACHE_SIZE) this.indexes.delete(this.indexes.keys().next().value as string);
   }
 }
