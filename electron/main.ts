@@ -4,9 +4,11 @@
  * Only this file and the preload may import `electron`.
  */
 import path from 'node:path';
-import { app, BrowserWindow, ipcMain, shell, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, safeStorage, shell, type IpcMainInvokeEvent } from 'electron';
 import { FERRY_VERSION } from '../agent/version.ts';
 import { Controller } from './controller/controller.ts';
+import { EncryptedFileSecretStore } from './controller/encrypted-secret-store.ts';
+import type { SecretStore } from './controller/secrets.ts';
 import { IPC_CALL, IPC_EVENT, IPC_HELLO } from './ipc-channels.ts';
 
 const rendererIndex = path.join(__dirname, '../renderer/index.html');
@@ -48,10 +50,24 @@ function createWindow(): BrowserWindow {
   return win;
 }
 
+/**
+ * Passwords and passphrases sealed by the OS keychain through safeStorage, when it has a real
+ * one; else (Linux without a keyring: safeStorage would fall back to a fixed key) none, and the
+ * controller keeps them in memory for this run only.
+ */
+function keychainSecrets(dataDir: string): SecretStore | undefined {
+  if (!safeStorage.isEncryptionAvailable()) return undefined;
+  if (process.platform === 'linux' && safeStorage.getSelectedStorageBackend() === 'basic_text') return undefined;
+  return new EncryptedFileSecretStore(dataDir, { encrypt: (plain) => safeStorage.encryptString(plain), decrypt: (data) => safeStorage.decryptString(data) });
+}
+
 async function start(): Promise<void> {
   await app.whenReady();
+  const dataDir = dataDirFromArgs(process.argv) ?? app.getPath('userData');
+  const secrets = keychainSecrets(dataDir);
   const controller = await Controller.open({
-    dataDir: dataDirFromArgs(process.argv) ?? app.getPath('userData'),
+    dataDir,
+    ...(secrets ? { secrets } : {}),
     appVersion: FERRY_VERSION,
     shell: 'electron',
     // main.cjs lives in dist/electron; the agent build it deploys is dist/agent, dist/runtime, dist/native.

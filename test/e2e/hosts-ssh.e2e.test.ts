@@ -42,6 +42,11 @@ beforeAll(async () => {
   await hosts.ready();
 }, 120_000);
 
+/** The data-test hook of the element that has keyboard focus. */
+function focusedTestId(): Promise<string | null> {
+  return page.evaluate<string | null>(`document.activeElement?.getAttribute('data-test') ?? null`);
+}
+
 afterEach(() => {
   expect(watch.offsite.filter((u) => !LAB_NET.test(u)), 'requests that left 127.0.0.1').toEqual([]);
   expect(watch.unexpectedErrors(), 'console errors').toEqual([]);
@@ -70,7 +75,7 @@ describe('a host over SSH', () => {
     expect(await web1.keyDialog.locator('[data-test=host-key-type]').textContent()).toBe('ssh-ed25519');
     expect(await web1.keyCommand.textContent()).toBe('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub');
     // Cancel is focused first; accepting is a deliberate step.
-    expect(await web1.cancelKey.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await focusedTestId()).toBe('cancel-host-key');
     expect(await web1.failure.getAttribute('data-code')).toBe('host-key-unknown');
     // Esc cancels and trusts nothing; the notice offers to review the key again.
     await page.keyboard.press('Escape');
@@ -109,7 +114,7 @@ describe('a host over SSH', () => {
     expect(await web1.agent.getAttribute('data-state')).toBe('absent');
     await web1.agentButton('deploy').click();
     await web1.busy.waitFor();
-    await page.waitForFunction(() => document.querySelector('[data-test=host-detail] [data-test=agent]')?.getAttribute('data-state') === 'running', null, { timeout: DEPLOY_TIMEOUT_MS });
+    await web1.panel.locator('[data-test=agent][data-state=running]').waitFor({ timeout: DEPLOY_TIMEOUT_MS });
     expect(await web1.agentState.textContent()).toMatch(/Agent \S+ is running \(pid \d+\)/);
     expect(await web1.agentDeployed.textContent()).toMatch(/deployed: [\d.]+ MB sent in [\d.]+ s/);
     await web1.agentButton('log').click();
@@ -126,11 +131,11 @@ describe('a host over SSH', () => {
     const confirm = web1.agent.locator('[data-test=agent-confirm]');
     expect(await confirm.textContent()).toMatch(/Stop the agent on web1\?/);
     // Keyboard: the confirm button has focus; Cancel leaves the agent running.
-    expect(await web1.agent.locator('[data-test=agent-confirm-yes]').evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await focusedTestId()).toBe('agent-confirm-yes');
     await web1.agent.locator('[data-test=agent-confirm-no]').click();
     expect(await web1.agent.getAttribute('data-state')).toBe('running');
     await web1.agentAction('stop');
-    await page.waitForFunction(() => document.querySelector('[data-test=host-detail] [data-test=agent]')?.getAttribute('data-state') === 'stopped');
+    await web1.panel.locator('[data-test=agent][data-state=stopped]').waitFor();
   });
 });
 
@@ -143,7 +148,7 @@ describe('passwords, changed keys and SSH config import', () => {
     await web2.testButton.click();
     await web2.secretDialog.waitFor();
     expect(await web2.secretDialog.textContent()).toContain(`Password for ${lab.passwordUser}@web2`);
-    expect(await web2.secretInput.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await focusedTestId()).toBe('secret-input');
     // The password is sent, then the host key is asked about (Ferry checks it before any login).
     await web2.giveSecret('wrong-password');
     await web2.keyDialog.waitFor();
@@ -162,7 +167,7 @@ describe('passwords, changed keys and SSH config import', () => {
   it('shows a changed host key as a refusal with its explanation', async () => {
     await lab.dropConnections('web2', { how: 'kill' });
     const web2 = new HostDetailPage(page, 'web2');
-    await page.waitForFunction(() => document.querySelector('[data-test=host-detail] [data-test=connection-state]')?.getAttribute('data-state') === 'disconnected', null, { timeout: 30_000 });
+    await web2.panel.locator('[data-test=connection-state][data-state=disconnected]').waitFor();
     await lab.restartSshd('web2', { newHostKey: true });
     await web2.testButton.click();
     await web2.keyChanged.waitFor();
