@@ -93,14 +93,18 @@ export class DestTree {
     this.sweepTemps(abs, startedNs);
   }
 
-  /** Unlinks `.ferry-tmp.*` entries of absDir whose mtime is before olderThanNs (all when null). */
+  /**
+   * Unlinks `.ferry-tmp.*` entries of absDir whose ctime is before olderThanNs (all when null). ctime,
+   * not mtime: a live writer gives its temp file the source's (old) mtime before the rename, and
+   * another destination host writing the same shared tree must not take that for a dead writer's.
+   */
   sweepTemps(absDir: Buffer, olderThanNs: bigint | null): number {
     let removed = 0;
     try {
       for (const batch of listDirSync(absDir, { onEntryError: () => undefined })) {
         for (const e of batch) {
           if (e.meta.kind === 'dir' || !startsWith(e.name, TEMP)) continue;
-          if (olderThanNs !== null && e.meta.mtimeNs >= olderThanNs) continue;
+          if (olderThanNs !== null && e.meta.ctimeNs >= olderThanNs) continue;
           try {
             fs.unlinkSync(joinRel(absDir, e.name));
             removed++;
