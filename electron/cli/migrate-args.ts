@@ -11,6 +11,7 @@ import type { TaskSpecInput } from '../../agent/protocol/task.ts';
 import { CliUsageError, parseCliArgs } from './args.ts';
 
 export const MIGRATE_USAGE = `Usage: ferry migrate SOURCE_DIR DEST_DIR [options]
+       ferry migrate --plan FILE [--task NAME]   (on the plan's hosts over SSH: ferry migrate --plan --help)
 
 Copies SOURCE_DIR to DEST_DIR with a coordinator, a source agent and a destination agent (local
 processes talking TLS over 127.0.0.1), verifies it, and writes a report. Running the same command

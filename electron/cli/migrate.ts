@@ -18,6 +18,8 @@ import { ProgressView } from './migrate-progress.ts';
 const POLL_MS = 200;
 
 export async function runMigrateCli(argv: string[]): Promise<number> {
+  // `--plan FILE`: the task runs on the plan's hosts over SSH (migrate-plan.ts).
+  if (argv.some((a) => a === '--plan' || a.startsWith('--plan='))) return (await import('./migrate-plan.ts')).runMigratePlanCli(argv);
   const opts = parseMigrateArgs(argv);
   if (opts.help) {
     console.log(MIGRATE_USAGE);
