@@ -25,7 +25,7 @@ import { FrameType } from '../protocol/wire.ts';
 import { WireError } from '../net/wire-error.ts';
 import { EntryFilter } from './filters.ts';
 import { decide, needsProbe } from './decide.ts';
-import { D, E, Journal, V, X, blob, num, str } from './journal.ts';
+import { D, E, Journal, V, X, blob, num, rowToEntry, str } from './journal.ts';
 import type { EntryRow } from './journal.ts';
 import { computeSummary, passedOf, writeReport } from './report-writer.ts';
 import { b64, childRel, depthOf, unb64 } from './wire-meta.ts';
@@ -47,6 +47,26 @@ const TEMP = Buffer.from(TEMP_PREFIX);
 
 type JobKind = 'list' | 'copy' | 'probe' | 'link' | 'dirs' | 'delete' | 'mlist' | 'vsrc' | 'vdst';
 
+/**
+ * A file waiting to be copied, with what a copy job needs, so the hot path never reads the journal
+ * back: handing out a job and taking in its results cost one UPDATE per file.
+ */
+interface QueuedFile {
+  id: number;
+  /** The copy item as sent (rel in base64, kind, size, skipIfHash in checksum mode). */
+  item: CopyItem;
+  /** Size, times, mode and owner as listed (metaSig): a result with other meta gets it journaled. */
+  sig: string;
+}
+
+function metaSig(m: WireMeta): string {
+  return `${m.size}:${m.mtimeNs}:${m.ctimeNs}:${m.mode}:${m.uid}:${m.gid}:${m.ino}`;
+}
+
+function isLarge(f: QueuedFile): boolean {
+  return f.item.size > LARGE_FILE && f.item.kind === 'file';
+}
+
 interface WorkerLink {
   conn: Connection;
   agentId: string;
@@ -62,6 +82,8 @@ interface Job {
   worker: WorkerLink;
   /** Entry ids (copy, probe, link), dir ids (list kinds, dirs), or extras rels (delete). */
   ids: number[];
+  /** Copy jobs: the files, to requeue them and to read their results against. */
+  files?: QueuedFile[];
   rels?: Buffer[];
   dest?: WorkerLink;
 }
@@ -96,8 +118,8 @@ export class Coordinator {
   // Queues (in memory; rebuilt from the journal on start).
   private dirQueue: number[] = [];
   private probeQueue: number[] = [];
-  private readyQueue: number[] = [];
-  private largeQueue: number[] = [];
+  private readyQueue: QueuedFile[] = [];
+  private largeQueue: QueuedFile[] = [];
   /** Cursor of the current post-copy phase (dirs by id / entries by id / dirs by depth). */
   private cursor = { depth: Number.MAX_SAFE_INTEGER, id: 0, exhausted: false };
   private phaseRetry: number[] = [];
@@ -181,7 +203,8 @@ export class Coordinator {
 
   private progress(): TaskStatus['progress'] {
     const now = Date.now();
-    if (this.statsCache && now - this.statsCache.at < 500) return this.statsCache.value;
+    // Counting is a scan of the journal: at most once a second while running, exact once final.
+    if (this.statsCache && !this.isFinal() && now - this.statsCache.at < 1000) return this.statsCache.value;
     const p = { dirsListed: 0, dirsPending: 0, entriesFound: 0, filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, filesCopied: 0, bytesCopied: 0, problems: 0 };
     for (const r of this.journal.q('SELECT state, count(*) AS n, coalesce(sum(size), 0) AS b, sum(copied) AS c, coalesce(sum(copied * size), 0) AS cb FROM entries GROUP BY state').all()) {
       const st = num(r.state);
@@ -335,10 +358,12 @@ export class Coordinator {
       case 'probe':
         this.probeQueue.unshift(...job.ids);
         break;
-      case 'copy':
-        if (job.ids.length === 1 && (this.journal.entry(job.ids[0] as number)?.size ?? 0) > LARGE_FILE) this.largeQueue.unshift(...job.ids);
-        else this.readyQueue.unshift(...job.ids);
+      case 'copy': {
+        const files = job.files ?? [];
+        if (files.length === 1 && isLarge(files[0] as QueuedFile)) this.largeQueue.unshift(...files);
+        else this.readyQueue.unshift(...files);
         break;
+      }
       case 'delete':
         this.extrasQueue.unshift(...(job.rels ?? []));
         break;
@@ -363,7 +388,7 @@ export class Coordinator {
         break;
       case 'copied':
         this.endJob(job);
-        this.onCopied(msg.results);
+        this.onCopied(job, msg.results);
         break;
       case 'probed':
         this.endJob(job);
@@ -379,7 +404,6 @@ export class Coordinator {
         setTimeout(() => this.pump(), 500).unref();
         return;
     }
-    this.statsCache = null;
     this.pump();
   }
 
@@ -389,9 +413,15 @@ export class Coordinator {
     const j = this.journal;
     this.dirQueue = j.pendingDirIds();
     this.probeQueue = j.idsInState(E.NEW);
-    for (const r of j.q('SELECT id, size FROM entries WHERE state = ? ORDER BY id').all(E.PENDING)) {
-      (num(r.size) > LARGE_FILE ? this.largeQueue : this.readyQueue).push(num(r.id));
-    }
+    for (const r of j.q('SELECT * FROM entries WHERE state = ? ORDER BY id').all(E.PENDING)) this.enqueue(rowToEntry(r));
+  }
+
+  /** A pending entry into the ready or the large queue. */
+  private enqueue(e: Pick<EntryRow, 'id' | 'rel' | 'kind' | 'size' | 'meta' | 'dstHash'>): void {
+    const item: CopyItem = { id: e.id, rel: b64(e.rel), kind: e.kind === 'symlink' ? 'symlink' : 'file', size: e.size };
+    if (this.spec.checksum && e.dstHash) item.skipIfHash = e.dstHash;
+    const f: QueuedFile = { id: e.id, item, sig: metaSig(e.meta) };
+    (isLarge(f) ? this.largeQueue : this.readyQueue).push(f);
   }
 
   private sources(): WorkerLink[] {
@@ -441,18 +471,9 @@ export class Coordinator {
       while (dests.length > 0 && this.jobsOf(s, 'copy') < this.spec.concurrency && (this.largeQueue.length > 0 || this.readyQueue.length > 0)) {
         const dest = dests[this.destRR++ % dests.length] as WorkerLink;
         const large = this.largeQueue.length > 0 && (this.readyQueue.length === 0 || this.jobsOf(s, 'copy') % 2 === 0);
-        const ids = large ? [this.largeQueue.shift() as number] : this.takeSmallBatch();
-        const items: CopyItem[] = [];
-        for (const id of ids) {
-          const e = this.journal.entry(id);
-          if (!e || e.state !== E.PENDING) continue;
-          const item: CopyItem = { id, rel: b64(e.rel), kind: e.kind === 'symlink' ? 'symlink' : 'file', size: e.size };
-          if (this.spec.checksum && e.dstHash) item.skipIfHash = e.dstHash;
-          items.push(item);
-        }
-        if (items.length === 0) continue;
-        const job = this.startJob('copy', s, items.map((i) => i.id), { dest });
-        this.send(s, { t: 'copy', job: job.id, dest: dest.data as DataTarget, items });
+        const files = large ? [this.largeQueue.shift() as QueuedFile] : this.takeSmallBatch();
+        const job = this.startJob('copy', s, files.map((f) => f.id), { dest, files });
+        this.send(s, { t: 'copy', job: job.id, dest: dest.data as DataTarget, items: files.map((f) => f.item) });
       }
     }
     for (const d of this.destinations()) {
@@ -470,16 +491,11 @@ export class Coordinator {
     }
   }
 
-  private takeSmallBatch(): number[] {
-    const ids: number[] = [];
+  private takeSmallBatch(): QueuedFile[] {
+    let n = 0;
     let bytes = 0;
-    const sizeOf = this.journal.q('SELECT size FROM entries WHERE id = ?');
-    while (this.readyQueue.length > 0 && ids.length < SMALL_BATCH_FILES && bytes < SMALL_BATCH_BYTES) {
-      const id = this.readyQueue.shift() as number;
-      ids.push(id);
-      bytes += num(sizeOf.get(id)?.size);
-    }
-    return ids;
+    while (n < this.readyQueue.length && n < SMALL_BATCH_FILES && bytes < SMALL_BATCH_BYTES) bytes += (this.readyQueue[n++] as QueuedFile).item.size;
+    return this.readyQueue.splice(0, n);
   }
 
   /** True when the current phase has nothing queued and nothing in flight. */
@@ -599,7 +615,7 @@ export class Coordinator {
       }
     }
     if (initial === E.NEW) this.probeQueue.push(id);
-    else if (initial === E.PENDING) (m.size > LARGE_FILE && m.kind === 'file' ? this.largeQueue : this.readyQueue).push(id);
+    else if (initial === E.PENDING) this.enqueue({ id, rel, kind: m.kind, size: m.kind === 'file' ? m.size : 0, meta: m, dstHash: null });
   }
 
   private onProbed(results: ProbeResult[]): void {
@@ -614,51 +630,58 @@ export class Coordinator {
         else if (this.spec.dryRun) j.setEntryState(e.id, E.WOULD_COPY, 'would-copy', r.exists ? 'Would be replaced.' : 'Would be created.');
         else {
           j.q('UPDATE entries SET state = ?, dst_hash = ? WHERE id = ?').run(E.PENDING, d.skipIfHash ?? null, e.id);
-          (e.size > LARGE_FILE ? this.largeQueue : this.readyQueue).push(e.id);
+          this.enqueue({ ...e, dstHash: d.skipIfHash ?? null });
         }
       }
     });
   }
 
-  private onCopied(results: ItemResult[]): void {
+  private onCopied(job: Job, results: ItemResult[]): void {
     const j = this.journal;
     const verify = this.spec.verify;
-    const retry: EntryRow[] = [];
+    const sent = new Map((job.files ?? []).map((f) => [f.id, f]));
+    const retry: QueuedFile[] = [];
+    // Attempts are read only on this rare path; the usual result costs one UPDATE.
+    const canRetry = (id: number) => num(j.q('SELECT attempts FROM entries WHERE id = ?').get(id)?.attempts) + 1 < MAX_ATTEMPTS;
+    const P = E.PENDING;
     j.tx(() => {
       for (const r of results) {
-        const e = j.entry(r.id);
-        if (!e || e.state !== E.PENDING) continue;
-        if (r.meta) j.q('UPDATE entries SET meta = ?, size = ? WHERE id = ?').run(JSON.stringify(r.meta), r.meta.kind === 'file' ? r.meta.size : 0, e.id);
+        const f = sent.get(r.id);
+        if (!f) continue; // not an item of this job
+        if (r.meta && metaSig(r.meta) !== f.sig) {
+          j.q('UPDATE entries SET meta = ?, size = ? WHERE id = ? AND state = ?').run(JSON.stringify(r.meta), r.meta.kind === 'file' ? r.meta.size : 0, r.id, P);
+        }
         if (r.status === 'unchanged') {
-          j.q('UPDATE entries SET state = ?, src_hash = ?, dst_hash = ? WHERE id = ?').run(E.UNCHANGED, r.srcHash ?? null, r.dstHash ?? null, e.id);
+          j.q('UPDATE entries SET state = ?, src_hash = ?, dst_hash = ? WHERE id = ? AND state = ?').run(E.UNCHANGED, r.srcHash ?? null, r.dstHash ?? null, r.id, P);
         } else if (r.status === 'changed') {
-          j.setEntryState(e.id, E.CHANGED, r.code ?? 'changed', r.reason ?? 'Changed during the migration.');
+          j.q('UPDATE entries SET state = ?, code = ?, reason = ? WHERE id = ? AND state = ?').run(E.CHANGED, r.code ?? 'changed', r.reason ?? 'Changed during the migration.', r.id, P);
         } else if (r.status === 'failed') {
           const transient = r.code === 'no-ack' || r.code === 'incomplete';
-          if (transient && e.attempts + 1 < MAX_ATTEMPTS) retry.push(e);
-          else j.setEntryState(e.id, E.FAILED, r.code ?? 'io', r.reason ?? 'Failed.');
+          if (transient && canRetry(r.id)) retry.push(f);
+          else j.q('UPDATE entries SET state = ?, code = ?, reason = ? WHERE id = ? AND state = ?').run(E.FAILED, r.code ?? 'io', r.reason ?? 'Failed.', r.id, P);
         } else {
           const hashesMatch = r.srcHash !== undefined && r.srcHash === r.dstHash;
           const readBackOk = verify !== 'transferred' || r.readBackHash === r.srcHash;
           if (hashesMatch && readBackOk) {
-            j.q('UPDATE entries SET state = ?, src_hash = ?, dst_hash = ?, copied = 1 WHERE id = ?').run(verify === 'none' ? E.COPIED : E.VERIFIED, r.srcHash ?? null, r.dstHash ?? null, e.id);
-          } else if (e.attempts + 1 < MAX_ATTEMPTS) {
-            retry.push(e);
+            j.q('UPDATE entries SET state = ?, src_hash = ?, dst_hash = ?, copied = 1 WHERE id = ? AND state = ?').run(verify === 'none' ? E.COPIED : E.VERIFIED, r.srcHash ?? null, r.dstHash ?? null, r.id, P);
+          } else if (canRetry(r.id)) {
+            retry.push(f);
           } else {
-            j.q('UPDATE entries SET state = ?, code = ?, reason = ?, src_hash = ?, dst_hash = ? WHERE id = ?').run(
+            j.q('UPDATE entries SET state = ?, code = ?, reason = ?, src_hash = ?, dst_hash = ? WHERE id = ? AND state = ?').run(
               E.FAILED,
               'hash-mismatch',
               hashesMatch ? 'What the destination read back differs from the source SHA-256.' : 'The destination SHA-256 differs from the source SHA-256.',
               r.srcHash ?? null,
               r.readBackHash ?? r.dstHash ?? null,
-              e.id,
+              r.id,
+              P,
             );
           }
         }
       }
-      for (const e of retry) j.q('UPDATE entries SET attempts = attempts + 1 WHERE id = ?').run(e.id);
+      for (const f of retry) j.q('UPDATE entries SET attempts = attempts + 1 WHERE id = ?').run(f.id);
     });
-    for (const e of retry) (e.size > LARGE_FILE ? this.largeQueue : this.readyQueue).push(e.id);
+    for (const f of retry) (isLarge(f) ? this.largeQueue : this.readyQueue).push(f);
   }
 
   // ---------------------------------------------------------------- links, dirs, mirror, verify
