@@ -1,12 +1,13 @@
 // Builds everything Ferry runs from dist/:
-//   dist/cli/ferry.mjs        the CLI and web console (controller included), ESM, Node >= 20
+//   dist/cli/ferry.mjs        the CLI and web console (controller included), ESM, Node >= 20, one
+//                             chunk per command next to it (loaded on demand)
 //   dist/electron/main.cjs    Electron main; dist/electron/preload.cjs its preload
 //   dist/agent/agent.mjs      the agent: one self-contained file, Node 24 (pinned runtime)
 //   dist/renderer/            the Vue console (Vite)
 //   dist/native/<target>/     the agent's small Node-API addon (build/native.mjs)
 //   dist/runtime/<target>/    the pinned Node runtime for agents (build/fetch-runtime.mjs)
 // Flags: --skip-renderer, --all-runtimes (both linux-x64 and linux-arm64, for packaging).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build as esbuild } from 'esbuild';
 import { AGENT_BUNDLE, BUILD_STAMP, CLI_BUNDLE, DIST, PKG, ROOT } from './paths.mjs';
@@ -21,9 +22,13 @@ export async function buildAll({ renderer = true, allRuntimes = false } = {}) {
   const started = Date.now();
   mkdirSync(DIST, { recursive: true });
   await Promise.all([
+    // Split: each command (imported on demand by ferry.ts) is its own chunk next to ferry.mjs.
     esbuild({
-      entryPoints: [path.join(ROOT, 'electron/cli/ferry.ts')],
-      outfile: CLI_BUNDLE,
+      entryPoints: { [path.basename(CLI_BUNDLE, '.mjs')]: path.join(ROOT, 'electron/cli/ferry.ts') },
+      outdir: path.dirname(CLI_BUNDLE),
+      outExtension: { '.js': '.mjs' },
+      splitting: true,
+      metafile: true,
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -32,7 +37,7 @@ export async function buildAll({ renderer = true, allRuntimes = false } = {}) {
       sourcemap: 'linked',
       define,
       logLevel: 'warning',
-    }),
+    }).then(removeStaleChunks),
     esbuild({
       entryPoints: [path.join(ROOT, 'electron/main.ts')],
       outfile: path.join(DIST, 'electron/main.cjs'),
@@ -84,6 +89,20 @@ export async function buildAll({ renderer = true, allRuntimes = false } = {}) {
   await buildNative({ root: ROOT, includeDir: null });
   writeFileSync(BUILD_STAMP, `${new Date().toISOString()}\n`);
   console.log(`Built Ferry ${PKG.version} into dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+}
+
+/**
+ * Chunks of earlier builds (their names carry a content hash) that no output of this build names.
+ * Only those older than a minute go: a CLI started just before may still load one.
+ */
+function removeStaleChunks(result) {
+  const dir = path.dirname(CLI_BUNDLE);
+  const keep = new Set(Object.keys(result.metafile.outputs).map((o) => path.resolve(o))); // relative to the cwd
+  for (const name of readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (keep.has(file) || name === path.basename(CLI_BUNDLE) || name === `${path.basename(CLI_BUNDLE)}.map`) continue;
+    if (Date.now() - statSync(file).mtimeMs > 60_000) rmSync(file, { force: true });
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

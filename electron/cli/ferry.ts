@@ -3,7 +3,6 @@
  * first word and dispatches. Runs on the operator's Node >= 20 (agents run on Ferry's own Node 24).
  */
 import { FERRY_VERSION } from '../../agent/version.ts';
-import { runConsoleCli } from './console.ts';
 import { CliUsageError } from './args.ts';
 
 const HELP = `Ferry ${FERRY_VERSION}: verified NAS-to-NAS migration.
@@ -25,8 +24,10 @@ Run "ferry <command> --help" for a command's options.`;
 
 type Command = (argv: string[]) => Promise<number>;
 
+// Every command is loaded on demand: the build splits them into chunks, so `ferry migrate` never
+// loads the console's server, SSH or YAML code (that alone halves its start-up).
 const commands: Record<string, () => Promise<Command>> = {
-  console: async () => runConsoleCli,
+  console: async () => (await import('./console.ts')).runConsoleCli,
   plan: async () => (await import('./plan.ts')).runPlanCli,
   migrate: async () => (await import('./migrate.ts')).runMigrateCli,
   scan: async () => (await import('./scan.ts')).runScanCli,
