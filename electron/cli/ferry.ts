@@ -13,7 +13,8 @@ Commands:
   console              Start the web console on 127.0.0.1 and print its URL
   migrate SRC DEST     Migrate a directory tree with local agents, verified (see: ferry migrate --help)
   scan DIR             Pre-migration analysis of a tree (see: ferry scan --help)
-  plan check FILE      Validate a migration plan file (hosts, tunnels, addresses, tasks)
+  migrate --plan FILE  Run a plan task on the plan's hosts over SSH, host to host (ferry migrate --plan --help)
+  plan check FILE      Validate a migration plan file (hosts, tunnels, addresses, tasks); --hosts checks them live
   help                 Show this help
 
 Options:
