@@ -42,7 +42,7 @@ h2 { font-size: 17px; margin: 28px 0 10px; }
 .controls select, .controls input { font: inherit; color: inherit; background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 6px 8px; }
 .controls input { min-width: 320px; }
 .shown { color: var(--muted); }
-.grid-head, .row { display: grid; grid-template-columns: 150px 70px minmax(220px, 3fr) 130px minmax(160px, 2fr); }
+.grid-head, .row { display: grid; grid-template-columns: 190px 70px minmax(220px, 3fr) 130px minmax(160px, 2fr); }
 .grid-head { font-weight: 600; border-bottom: 2px solid var(--line); background: var(--band); }
 .grid-head > div, .row > div { padding: 0 8px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .grid-head > div { padding: 6px 8px; }
@@ -73,6 +73,9 @@ footer { margin-top: 28px; color: var(--muted); font-size: 12px; }
   table.print-table { display: table; width: 100%; border-collapse: collapse; table-layout: fixed; }
   .print-table th, .print-table td { border-bottom: 1px solid var(--line); padding: 2px 4px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
   .print-table thead { display: table-header-group; }
+  .print-table th:nth-child(1) { width: 15%; } .print-table th:nth-child(2) { width: 7%; } .print-table th:nth-child(3) { width: 46%; }
+  .print-table th:nth-child(4) { width: 10%; } .print-table th:nth-child(5) { width: 22%; }
+  .print-table .path { font-size: 10px; }
   .print-table tr { break-inside: avoid; }
   h2 { break-after: avoid; }
 }
