@@ -5,7 +5,8 @@
  * path lowercased inside one '\n'-joined string that `indexOf` searches natively. About 17 bytes plus
  * the path per record: a million records with 60-character paths take well under 100 MB.
  * Contract: built from the canonical file (report-store.ts writes it) or fed record by record while
- * that file is written; records are read back from the file by offset. Never writes anything.
+ * that file is written; records are read back from the file by offset. Never writes anything (its
+ * on-disk form is index-file.ts).
  */
 import { promises as fs } from 'node:fs';
 import { ProblemCategory, type ProblemRecord } from '../../agent/protocol/report.ts';
@@ -55,18 +56,24 @@ export class ProblemIndexBuilder {
   }
 
   build(file: string): ProblemIndex {
-    const starts = new Uint32Array(this.count + 1);
-    let pos = 0;
-    for (let i = 0; i < this.count; i++) {
-      starts[i] = pos;
-      pos += (this.paths[i] as string).length + 1;
-    }
-    starts[this.count] = pos;
     const haystack = this.paths.join('\n');
     this.paths = [];
     const n = this.count;
-    return new ProblemIndex(file, n, this.offsets.slice(0, n), this.lengths.slice(0, n), this.categories.slice(0, n), haystack, starts);
+    return new ProblemIndex(file, n, this.offsets.slice(0, n), this.lengths.slice(0, n), this.categories.slice(0, n), haystack);
   }
+}
+
+/** Where each record's path starts in the '\n'-joined haystack, plus the end sentinel. */
+function startsOf(haystack: string, count: number): Uint32Array {
+  const starts = new Uint32Array(count + 1);
+  let pos = 0;
+  for (let i = 0; i < count; i++) {
+    starts[i] = pos;
+    const nl = haystack.indexOf('\n', pos);
+    pos = nl === -1 ? haystack.length + 1 : nl + 1;
+  }
+  starts[count] = count === 0 ? 0 : haystack.length + 1;
+  return starts;
 }
 
 /** Streams a canonical stored report once and indexes its records. */
@@ -82,13 +89,14 @@ export class ProblemIndex {
   constructor(
     readonly file: string,
     readonly count: number,
-    private readonly offsets: Float64Array,
-    private readonly lengths: Uint32Array,
-    private readonly categories: Uint8Array,
+    /** Per record: byte offset and length of its JSON in `file`, and its category's code. */
+    readonly offsets: Float64Array,
+    readonly lengths: Uint32Array,
+    readonly categories: Uint8Array,
     /** Lowercased display paths joined by '\n' (display forms never contain a raw newline). */
-    private readonly haystack: string,
+    readonly haystack: string,
     /** starts[i]: where record i's path begins in haystack; starts[count] = haystack.length + 1. */
-    private readonly starts: Uint32Array,
+    private readonly starts: Uint32Array = startsOf(haystack, count),
   ) {}
 
   /** Records per category. */

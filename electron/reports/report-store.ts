@@ -2,7 +2,8 @@
  * The stored reports on disk: `<data-dir>/reports/index.json` (validated, replaced atomically, see
  * electron/controller/store/json-store.ts) lists them; `<data-dir>/reports/<id>/report.json` holds each
  * report in canonical form (the coordinator's streamed layout, records normalized by report-file.ts),
- * so later reads can trust it and index it by byte offset.
+ * so later reads can trust it and index it by byte offset; `<id>/problems.idx` is its saved problem
+ * index (index-file.ts).
  * Contract: an import validates the whole file while copying it into a temp folder and only then moves
  * it into place and lists it; an invalid file leaves nothing behind. A crash leaves at most a temp
  * folder or an unlisted folder, both removed on the next start. Never touches files outside reports/.
@@ -15,6 +16,7 @@ import type { ProblemRecord, ReportHeader } from '../../agent/protocol/report.ts
 import { ReportMeta } from '../contract/console.ts';
 import { JsonStore } from '../controller/store/json-store.ts';
 import { AtomicFileWriter } from './atomic-writer.ts';
+import { INDEX_FILE, saveIndexFile } from './index-file.ts';
 import { ProblemIndexBuilder, type ProblemIndex } from './problem-index.ts';
 import { readLines } from './line-reader.ts';
 import { readReportFile } from './report-file.ts';
@@ -54,6 +56,11 @@ export class ReportStore {
     return path.join(this.dir, id, REPORT_FILE);
   }
 
+  /** The saved problem index of a report (index-file.ts); rebuilt from the report when unusable. */
+  indexFile(id: string): string {
+    return path.join(this.dir, id, INDEX_FILE);
+  }
+
   async list(): Promise<StoredReport[]> {
     await this.open();
     return (await this.index.load()).reports;
@@ -90,6 +97,8 @@ export class ReportStore {
         await fs.rm(temp, { recursive: true, force: true });
         return { stored: existing, added: false, index: null };
       }
+      const index = copy.builder.build(this.reportFile(id));
+      await saveIndexFile(path.join(temp, INDEX_FILE), index, copy.bytes);
       await fs.rename(temp, path.join(this.dir, id));
       const stored: StoredReport = {
         meta: metaOf(id, taskName, copy.header, copy.records, copy.bytes),
@@ -98,7 +107,7 @@ export class ReportStore {
         importedFrom: source,
       };
       await this.index.update((f) => ({ ...f, reports: [...f.reports, stored] }));
-      return { stored, added: true, index: copy.builder.build(this.reportFile(id)) };
+      return { stored, added: true, index };
     } catch (err) {
       await fs.rm(temp, { recursive: true, force: true });
       throw err;

@@ -1,14 +1,16 @@
 /**
  * Stored verification reports for the console: list, get, paged problems, import, export, remove.
- * Storage is report-store.ts (`<data-dir>/reports/`), paging is problem-index.ts (one streamed pass per
- * report builds an in-memory index, kept for the last INDEX_CACHE_SIZE reports), exports are
- * exporters.ts (`<data-dir>/exports/`).
+ * Storage is report-store.ts (`<data-dir>/reports/`), paging is problem-index.ts (an index built while
+ * importing, saved beside the report by index-file.ts, rebuilt by one streamed pass when missing; kept
+ * in memory for the last INDEX_CACHE_SIZE reports), exports are exporters.ts (`<data-dir>/exports/`).
  * Contract: bad input (a file that is not a valid report, an unknown id) is a ControllerError with a
  * message that says what to do; nothing is stored then. Every change emits the full list once.
  */
 import type { CallRequestParsed, CallResponse, ReportMeta } from '../contract/console.ts';
 import { ControllerError } from '../controller/errors.ts';
+import { promises as fs } from 'node:fs';
 import { exportReport } from './exporters.ts';
+import { loadIndexFile, saveIndexFile } from './index-file.ts';
 import { indexReportFile, type ProblemIndex } from './problem-index.ts';
 import { ReportFileError } from './report-file.ts';
 import { ReportStore, type StoredReport } from './report-store.ts';
@@ -82,10 +84,22 @@ export class ReportsService {
       this.indexes.set(id, cached);
       return cached;
     }
-    const building = indexReportFile(this.store.reportFile(id));
+    const building = this.loadOrBuildIndex(id);
     building.catch(() => this.indexes.delete(id));
     this.cacheIndex(id, building);
     return building;
+  }
+
+  /** The saved index when it matches the report, else one streamed pass over the report (then saved). */
+  private async loadOrBuildIndex(id: string): Promise<ProblemIndex> {
+    const reportFile = this.store.reportFile(id);
+    const saved = await loadIndexFile(this.store.indexFile(id), reportFile);
+    if (saved) return saved;
+    const built = await indexReportFile(reportFile);
+    const { size } = await fs.stat(reportFile);
+    // Best effort: a read-only or full disk only costs the next start another pass.
+    await saveIndexFile(this.store.indexFile(id), built, size).catch(() => undefined);
+    return built;
   }
 
   private cacheIndex(id: string, index: Promise<ProblemIndex>): void {
