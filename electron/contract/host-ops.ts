@@ -108,12 +108,23 @@ export type HostConnectionState = z.infer<typeof HostConnectionState>;
 export const HostOperation = z.enum(['testing', 'trusting', 'deploying', 'stopping', 'restarting', 'uninstalling', 'checking']);
 export type HostOperation = z.infer<typeof HostOperation>;
 
+/** A step of a running deployment: which file, and what is done with it. */
+export const DeployProgress = z.object({
+  step: z.enum(['hashing', 'uploading', 'linking', 'verifying', 'starting']),
+  file: z.string(),
+  /** The file's size, for uploads. */
+  bytes: z.number().int().nonnegative().nullable(),
+});
+export type DeployProgress = z.infer<typeof DeployProgress>;
+
 /** Live state of one host: pushed as `hosts.status` (all hosts at once) whenever any of it changes. */
 export const HostStatus = z.object({
   hostId: z.string(),
   connection: HostConnectionState,
   /** The operation running on the host now, if any. */
   busy: HostOperation.nullable(),
+  /** The current step while deploying. */
+  progress: DeployProgress.nullable(),
   /** The last failure (cleared by the next success). */
   failure: HostFailure.nullable(),
   facts: HostFacts.nullable(),

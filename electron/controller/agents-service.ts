@@ -53,7 +53,12 @@ export class AgentsService {
         throw new HostOpError(hostFailure(host, 'runtime-missing', `This Ferry has no agent build to deploy (${build.distDir}/agent/agent.mjs is missing). Build it with "node build/build.mjs", then deploy again.`));
       }
       await this.checkArch(host, session, build.arches, build.distDir);
-      const result = await deployAgent(session, { version: this.appVersion, localFiles: build.files });
+      const result = await deployAgent(session, {
+        version: this.appVersion,
+        localFiles: build.files,
+        onProgress: (p) => this.sessions.recordProgress(id, { step: p.step, file: p.file, bytes: p.bytes ?? null }),
+      });
+      this.sessions.recordProgress(id, { step: 'starting', file: 'agent/agent.mjs', bytes: null });
       const started = await startAgent(session, { version: this.appVersion, restart: !result.alreadyInstalled, readyTimeoutMs: AGENT_READY_TIMEOUT_MS });
       const agent = await this.record(id, session);
       return {

@@ -9,7 +9,7 @@
  * kept there only after it worked. Never writes a secret anywhere else, never accepts a host key
  * on its own (see trustKey), and maps every failure to a HostFailure with a stable code.
  */
-import type { AgentState, Host, HostFacts, HostFailure, HostOperation, HostSecret, HostStatus, PresentedHostKey } from '../contract/console.ts';
+import type { AgentState, DeployProgress, Host, HostFacts, HostFailure, HostOperation, HostSecret, HostStatus, PresentedHostKey } from '../contract/console.ts';
 import type { SshAuth } from '../ssh/auth.ts';
 import { connect } from '../ssh/connect.ts';
 import { HostKeyStore } from '../ssh/host-key-store.ts';
@@ -57,6 +57,8 @@ export class HostSessions {
   readonly keys: HostKeyStore;
   private readonly entries = new Map<string, Entry>();
   private known: Host[] = [];
+  /** The connection-relevant spec of each host as last seen, to notice edits. */
+  private readonly specs = new Map<string, string>();
 
   constructor(private readonly options: HostSessionsOptions) {
     this.keys = new HostKeyStore(options.userKnownHostsFile === undefined ? { dataDir: options.dataDir } : { dataDir: options.dataDir, userKnownHostsFile: options.userKnownHostsFile });
@@ -78,11 +80,14 @@ export class HostSessions {
         this.entries.delete(id);
         void this.options.secrets.forget(id);
         void this.closeEntry(entry);
-      } else if (entry.session && entry.specKey !== specKey(host)) {
+      } else if (this.specs.get(id) !== specKey(host)) {
+        // Edited: what Ferry knew was about the old address, user or login.
         void this.closeEntry(entry);
-        entry.status = { ...entry.status, connection: 'disconnected', facts: null, agent: null, failure: null };
+        entry.status = { ...entry.status, connection: 'unknown', facts: null, agent: null, failure: null };
       }
     }
+    for (const id of [...this.specs.keys()]) if (!byId.has(id)) this.specs.delete(id);
+    for (const host of hosts) this.specs.set(host.id, specKey(host));
     this.publish();
   }
 
@@ -113,9 +118,14 @@ export class HostSessions {
     this.update(hostId, { agent });
   }
 
+  recordProgress(hostId: string, progress: DeployProgress | null): void {
+    this.update(hostId, { progress });
+  }
+
   private async host(id: string): Promise<{ host: Host; all: Host[] }> {
     const all = await this.options.hosts();
     this.known = all;
+    for (const h of all) if (!this.specs.has(h.id)) this.specs.set(h.id, specKey(h));
     const host = all.find((h) => h.id === id);
     if (!host) throw new HostOpError(hostFailure({ id, name: id }, 'jump-host-missing', `No host with id ${id}. Reload the host list.`));
     return { host, all };
@@ -137,12 +147,12 @@ export class HostSessions {
       host = found.host;
       const session = await this.session(found.host, found.all, secret);
       const value = await work({ host: found.host, session });
-      this.update(id, { busy: null, failure: null });
+      this.update(id, { busy: null, progress: null, failure: null });
       return { ok: true, ...value };
     } catch (err) {
       const failure = toHostFailure(err, host ?? { id, name: id, auth: { kind: 'agent' } }, { probing: op === 'testing' });
       const lost = failure.code === 'connection-lost' || failure.stage === 'jump' || isConnectFailure(failure);
-      this.update(id, { busy: null, failure, ...(lost ? { connection: 'failed' as const } : {}) });
+      this.update(id, { busy: null, progress: null, failure, ...(lost ? { connection: 'failed' as const } : {}) });
       return { ok: false, failure };
     }
   }
@@ -344,7 +354,7 @@ export class HostSessions {
 }
 
 function emptyStatus(hostId: string): HostStatus {
-  return { hostId, connection: 'unknown', busy: null, failure: null, facts: null, agent: null, secretHeld: false, updatedAt: new Date(0).toISOString() };
+  return { hostId, connection: 'unknown', busy: null, progress: null, failure: null, facts: null, agent: null, secretHeld: false, updatedAt: new Date(0).toISOString() };
 }
 
 function isConnectFailure(f: HostFailure): boolean {

@@ -139,6 +139,32 @@ describe('a host over SSH', () => {
   });
 });
 
+describe('editing a host', () => {
+  it('saves a changed port, then reports the host as unreachable until it is fixed', async () => {
+    const web1 = new HostDetailPage(page, 'web1');
+    await web1.panel.locator('[data-test=edit-host]').click();
+    const form = web1.panel.locator('[data-test=host-edit-form]');
+    await form.locator('[data-test=field-port]').fill('2');
+    await form.locator('[data-test=edit-host-submit]').click();
+    await form.waitFor({ state: 'detached' });
+    expect(await hosts.hostRow('web1').textContent()).toContain(':2');
+    await web1.testButton.click();
+    await web1.panel.locator('[data-test=host-failure][data-code=unreachable]').waitFor();
+    expect(await web1.failure.textContent()).toMatch(/The host cannot be reached.*refused the connection/s);
+    await web1.panel.locator('[data-test=edit-host]').click();
+    await form.locator('[data-test=field-port]').fill('22');
+    await form.locator('[data-test=edit-host-submit]').click();
+    await form.waitFor({ state: 'detached' });
+    // The edit cleared what was known about the old port.
+    expect(await web1.failure.count()).toBe(0);
+    await web1.panel.locator('[data-test=connection-state][data-state=unknown]').waitFor();
+    await web1.testButton.click();
+    await web1.facts.waitFor();
+    await web1.panel.locator('[data-test=connection-state][data-state=connected]').waitFor();
+    expect(await web1.failure.count()).toBe(0);
+  });
+});
+
 describe('passwords, changed keys and SSH config import', () => {
   it('asks for the password, says when it is wrong, and connects with the right one', async () => {
     await hosts.addHost({ name: 'web2', address: lab.host('web2').address, user: lab.passwordUser, auth: 'password' });

@@ -203,6 +203,10 @@ describe('agents', () => {
     expect(deployed.agent.controlPort).toBeGreaterThan(0);
     console.log(`deploy to h1: ${(deployed.deploy.bytesSent / 1e6).toFixed(1)} MB sent in ${deployed.deploy.ms} ms`);
     expect(lastStatus(id)?.agent?.running).toBe(true);
+    // The console saw the deployment's steps live, and the last status has none left.
+    const steps = events.flatMap((e) => (e.event === 'hosts.status' ? (e.payload as HostStatus[]) : [])).filter((s) => s.hostId === id && s.progress).map((s) => `${s.progress?.step} ${s.progress?.file}`);
+    expect(steps).toEqual(expect.arrayContaining(['uploading runtime/bin/node', 'uploading agent/agent.mjs', 'starting agent/agent.mjs']));
+    expect(lastStatus(id)?.progress).toBeNull();
 
     const status = await call('agents.status', { id });
     expect(status).toMatchObject({ ok: true, agent: { running: true, pid: deployed.agent.pid } });

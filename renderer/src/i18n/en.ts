@@ -214,6 +214,13 @@ export const en = {
       uninstalling: 'Uninstalling the agent…',
       checking: 'Checking…',
     },
+    progress: {
+      hashing: (file: string) => `Checking ${file} locally…`,
+      uploading: (file: string, size: string) => `Uploading ${file} (${size}, compressed)…`,
+      linking: (file: string) => `Reusing ${file} already on the host…`,
+      verifying: (file: string) => `Verifying checksums (${file})…`,
+      starting: (file: string) => `Starting ${file}…`,
+    },
     test: 'Test connection',
     testing: 'Testing…',
     testLabel: (name: string) => `Test the SSH connection to ${name}`,

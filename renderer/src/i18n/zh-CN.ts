@@ -228,6 +228,13 @@ export const zhCN: Messages = {
       uninstalling: '正在卸载代理…',
       checking: '正在检查…',
     },
+    progress: {
+      hashing: (file) => `正在本地校验 ${file}…`,
+      uploading: (file, size) => `正在上传 ${file}（${size}，压缩传输）…`,
+      linking: (file) => `正在复用主机上已有的 ${file}…`,
+      verifying: (file) => `正在校验 ${file}…`,
+      starting: (file) => `正在启动 ${file}…`,
+    },
     test: '测试连接',
     testing: '正在测试…',
     testLabel: (name) => `测试到 ${name} 的 SSH 连接`,

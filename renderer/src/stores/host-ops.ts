@@ -123,6 +123,12 @@ export const useHostOpsStore = defineStore('ferry.hostOps', () => {
     if (result?.ok && q.hostId !== q.forHostId) await test(q.forHostId);
   }
 
+  /** Forgets what this console last saw go wrong on a host (after it was edited). */
+  function clearFailure(hostId: string): void {
+    failures.value = { ...failures.value, [hostId]: null };
+    problems.value = { ...problems.value, [hostId]: null };
+  }
+
   function dismissQuestion(): void {
     question.value = null;
     carried = null;
@@ -160,5 +166,5 @@ export const useHostOpsStore = defineStore('ferry.hostOps', () => {
     return consoleApi().call('hosts.importSshConfigApply', { ...source, names });
   }
 
-  return { statuses, failures, problems, question, logs, deploys, selected, pending, init, loadStatuses, askFor, test, acceptKey, giveSecret, dismissQuestion, agent, logTail, forgetSecret, previewSshConfig, applySshConfig };
+  return { statuses, failures, problems, question, logs, deploys, selected, pending, init, loadStatuses, askFor, test, acceptKey, giveSecret, dismissQuestion, clearFailure, agent, logTail, forgetSecret, previewSshConfig, applySshConfig };
 });
