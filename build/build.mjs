@@ -7,7 +7,7 @@
 //   dist/native/<target>/     the agent's small Node-API addon (build/native.mjs)
 //   dist/runtime/<target>/    the pinned Node runtime for agents (build/fetch-runtime.mjs)
 // Flags: --skip-renderer, --all-runtimes (both linux-x64 and linux-arm64, for packaging).
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build as esbuild } from 'esbuild';
 import { AGENT_BUNDLE, BUILD_STAMP, CLI_BUNDLE, DIST, PKG, ROOT } from './paths.mjs';
@@ -28,7 +28,7 @@ export async function buildAll({ renderer = true, allRuntimes = false } = {}) {
       outdir: path.dirname(CLI_BUNDLE),
       outExtension: { '.js': '.mjs' },
       splitting: true,
-      metafile: true,
+      write: false,
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -37,7 +37,7 @@ export async function buildAll({ renderer = true, allRuntimes = false } = {}) {
       sourcemap: 'linked',
       define,
       logLevel: 'warning',
-    }).then(removeStaleChunks),
+    }).then(writeCliOutputs),
     esbuild({
       entryPoints: [path.join(ROOT, 'electron/main.ts')],
       outfile: path.join(DIST, 'electron/main.cjs'),
@@ -92,15 +92,25 @@ export async function buildAll({ renderer = true, allRuntimes = false } = {}) {
 }
 
 /**
- * Chunks of earlier builds (their names carry a content hash) that no output of this build names.
- * Only those older than a minute go: a CLI started just before may still load one.
+ * Writes the CLI's chunks, each by rename (a CLI starting meanwhile never reads half a file), and
+ * ferry.mjs last, so it never names a chunk not yet there. Then removes chunks of earlier builds
+ * (their names carry a content hash) that this build does not name; only those older than a
+ * minute, since a CLI started just before may still load one.
  */
-function removeStaleChunks(result) {
-  const dir = path.dirname(CLI_BUNDLE);
-  const keep = new Set(Object.keys(result.metafile.outputs).map((o) => path.resolve(o))); // relative to the cwd
+function writeCliOutputs(result) {
+  const entry = path.resolve(CLI_BUNDLE);
+  const ordered = [...result.outputFiles].sort((a, b) => Number(path.resolve(a.path).startsWith(entry)) - Number(path.resolve(b.path).startsWith(entry)));
+  for (const out of ordered) {
+    mkdirSync(path.dirname(out.path), { recursive: true });
+    const tmp = `${out.path}.tmp-${process.pid}`;
+    writeFileSync(tmp, out.contents);
+    renameSync(tmp, out.path);
+  }
+  const keep = new Set(result.outputFiles.map((o) => path.resolve(o.path)));
+  const dir = path.dirname(entry);
   for (const name of readdirSync(dir)) {
     const file = path.join(dir, name);
-    if (keep.has(file) || name === path.basename(CLI_BUNDLE) || name === `${path.basename(CLI_BUNDLE)}.map`) continue;
+    if (keep.has(file)) continue;
     if (Date.now() - statSync(file).mtimeMs > 60_000) rmSync(file, { force: true });
   }
 }
