@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleCalls, type CallName, type CallRequest, type CallResponse, type EventEnvelope, type Host, type HostStatus } from '../../electron/contract/console.ts';
 import { Controller } from '../../electron/controller/controller.ts';
+import { MemorySecretStore } from '../../electron/controller/secrets.ts';
 import { createTestLab, type TestLab } from '../helpers/test-hosts.ts';
 import { tempDir } from '../helpers/test-hosts/ssh-helpers.ts';
 
@@ -19,6 +20,7 @@ let dataDir: string;
 let controller: Controller;
 const events: EventEnvelope[] = [];
 const hostIds: Record<string, string> = {};
+const secrets = new MemorySecretStore();
 
 async function call<N extends CallName>(name: N, req: CallRequest<N>): Promise<CallResponse<N>> {
   const result = await controller.dispatch(name, req);
@@ -57,7 +59,7 @@ async function trustAndTest(name: string): Promise<CallResponse<'hosts.test'>> {
 beforeAll(async () => {
   dataDir = await tempDir('ferry-console-hosts-');
   lab = await createTestLab({ hosts: [{ name: 'h1' }, { name: 'h2' }, { name: 'h3' }], jump: { name: 'jump', privateHosts: [{ name: 'p1' }] } });
-  controller = await Controller.open({ dataDir, appVersion: '0.1.0-test', shell: 'web', userKnownHostsFile: null });
+  controller = await Controller.open({ dataDir, appVersion: '0.1.0-test', shell: 'web', userKnownHostsFile: null, secrets });
   controller.subscribe((e) => events.push(e));
 }, 120_000);
 
@@ -134,6 +136,8 @@ describe('hosts.test and hosts.trustKey', () => {
     const key = await call('hosts.trustKey', { id: host.id, fingerprint: lab.host('h3').hostKeyFingerprint });
     expect(key.ok).toBe(true);
     const wrong = await call('hosts.test', { id: host.id, secret: { password: 'not-the-password' } });
+    // A refused password is not kept.
+    expect(await secrets.get(host.id, 'password')).toBeNull();
     expect(wrong.ok).toBe(false);
     if (wrong.ok) return;
     expect(wrong.failure.code).toBe('auth-failed');
@@ -150,6 +154,20 @@ describe('hosts.test and hosts.trustKey', () => {
     expect(await call('hosts.test', { id: host.id })).toMatchObject({ ok: false, failure: { code: 'password-needed' } });
     const onDisk = await Promise.all((await fs.readdir(dataDir)).map((f) => fs.readFile(path.join(dataDir, f), 'utf8').catch(() => '')));
     expect(onDisk.join('\n')).not.toContain(lab.password);
+  });
+
+  it('asks for a key passphrase, says when it is wrong, and uses the right one', async () => {
+    const host = await call('hosts.add', { name: 'h1-passphrase', address: lab.host('h1').address, auth: { kind: 'key', keyFile: lab.clientKey.passphraseProtectedPath } });
+    expect(await call('hosts.test', { id: host.id })).toMatchObject({ ok: false, failure: { code: 'passphrase-needed' } });
+    const wrong = await call('hosts.test', { id: host.id, secret: { passphrase: 'not it' } });
+    expect(wrong).toMatchObject({ ok: false, failure: { code: 'passphrase-wrong' } });
+    const right = await call('hosts.test', { id: host.id, secret: { passphrase: lab.clientKey.passphrase } });
+    expect(right.ok).toBe(true);
+    expect(lastStatus(host.id)?.secretHeld).toBe(true);
+    expect(await secrets.get(host.id, 'passphrase')).toBe(lab.clientKey.passphrase);
+    await call('hosts.remove', { id: host.id });
+    // Removing the host forgets its secret with it.
+    expect(await secrets.get(host.id, 'passphrase')).toBeNull();
   });
 
   it('reaches a private host through its jump host, trusting the jump host key first', async () => {
@@ -193,7 +211,11 @@ describe('hosts.test and hosts.trustKey', () => {
 describe('agents', () => {
   it('deploys, runs, shows its log, stops and uninstalls the agent', async () => {
     const id = hostIds.h1 as string;
-    const deployed = await call('agents.deploy', { id });
+    const deploying = call('agents.deploy', { id });
+    // One operation at a time per host: a test while deploying is refused, not interleaved.
+    await waitFor(() => lastStatus(id)?.busy === 'deploying', 10_000);
+    expect(await call('hosts.test', { id })).toMatchObject({ ok: false, failure: { code: 'busy' } });
+    const deployed = await deploying;
     expect(deployed.ok, deployed.ok ? '' : deployed.failure.message).toBe(true);
     if (!deployed.ok) return;
     expect(deployed.deploy).toMatchObject({ version: '0.1.0-test', arch: process.arch, alreadyInstalled: false });
