@@ -3,6 +3,7 @@
  * Contract: `resolveExportFile` returns a path inside the exports folder or throws a ControllerError
  * ('invalid-request') saying why the name was refused; it never follows a name out of that folder.
  */
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ControllerError } from '../controller/errors.ts';
 
@@ -16,7 +17,21 @@ export function exportsDir(dataDir: string): string {
 export function exportFileName(taskName: string, finishedAt: string, id: string, ext: string): string {
   const task = taskName.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '').slice(0, 60) || 'report';
   const when = finishedAt.replace(/\.\d+/, '').replace(/[^0-9TZ]/g, '').slice(0, 16) || 'unknown';
-  return `ferry-report-${task}-${when}-${id.replace(/[^A-Za-z0-9]/g, '').slice(0, 8)}.${ext}`;
+  return `ferry-report-${task}-${when}-${idTag(id)}.${ext}`;
+}
+
+/** The part of an export name that says which report it came from. */
+function idTag(id: string): string {
+  return id.replace(/[^A-Za-z0-9]/g, '').slice(0, 8);
+}
+
+/** Removes the exports made from report `id` (they hold its data); returns how many. */
+export async function removeExportsOf(dataDir: string, id: string): Promise<number> {
+  const names = await fs.readdir(exportsDir(dataDir)).catch(() => [] as string[]);
+  const suffix = new RegExp(`^ferry-report-.*-${idTag(id)}\\.(html|csv|json)$`);
+  const mine = names.filter((n) => suffix.test(n));
+  await Promise.all(mine.map((n) => fs.rm(path.join(exportsDir(dataDir), n), { force: true })));
+  return mine.length;
 }
 
 export function resolveExportFile(dataDir: string, fileName: string): string {

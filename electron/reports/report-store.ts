@@ -106,7 +106,16 @@ export class ReportStore {
         importedAt: new Date().toISOString(),
         importedFrom: source,
       };
-      await this.index.update((f) => ({ ...f, reports: [...f.reports, stored] }));
+      // Checked again under the store's write queue: of two identical imports at once, one is kept.
+      let kept = stored;
+      await this.index.update((f) => {
+        kept = f.reports.find((r) => r.sha256 === stored.sha256) ?? stored;
+        return kept === stored ? { ...f, reports: [...f.reports, stored] } : f;
+      });
+      if (kept !== stored) {
+        await fs.rm(path.join(this.dir, id), { recursive: true, force: true });
+        return { stored: kept, added: false, index: null };
+      }
       return { stored, added: true, index };
     } catch (err) {
       await fs.rm(temp, { recursive: true, force: true });

@@ -4,11 +4,13 @@
  * importing, saved beside the report by index-file.ts, rebuilt by one streamed pass when missing; kept
  * in memory for the last INDEX_CACHE_SIZE reports), exports are exporters.ts (`<data-dir>/exports/`).
  * Contract: bad input (a file that is not a valid report, an unknown id) is a ControllerError with a
- * message that says what to do; nothing is stored then. Every change emits the full list once.
+ * message that says what to do; nothing is stored then. Removing a report also removes the exports
+ * made from it (they hold its data). Every change emits the full list once.
  */
 import type { CallRequestParsed, CallResponse, ReportMeta } from '../contract/console.ts';
 import { ControllerError } from '../controller/errors.ts';
 import { promises as fs } from 'node:fs';
+import { removeExportsOf } from './export-files.ts';
 import { exportReport } from './exporters.ts';
 import { loadIndexFile, saveIndexFile } from './index-file.ts';
 import { indexReportFile, type ProblemIndex } from './problem-index.ts';
@@ -66,6 +68,7 @@ export class ReportsService {
   async remove(req: CallRequestParsed<'reports.remove'>): Promise<CallResponse<'reports.remove'>> {
     const removed = await this.store.remove(req.id);
     this.indexes.delete(req.id);
+    if (removed) await removeExportsOf(this.dataDir, req.id);
     if (removed) this.onChange(await this.list());
     return { removed };
   }

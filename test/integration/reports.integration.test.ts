@@ -250,6 +250,7 @@ describe('stored reports through the controller', () => {
     expect(await call('reports.remove', { id: meta.id })).toEqual({ removed: true });
     expect(events).toEqual([{ event: 'reports.changed', payload: [] }]);
     expect(fs.existsSync(path.join(dataDir, 'reports', meta.id))).toBe(false);
+    expect(fs.readdirSync(path.join(dataDir, 'exports'))).toEqual([]);
     expect(await call('reports.list')).toEqual([]);
     expect(await call('reports.remove', { id: meta.id })).toEqual({ removed: false });
     expect((await callError('reports.get', { id: meta.id })).code).toBe('not-found');
