@@ -30,7 +30,7 @@ let watch: PageWatch;
 let hosts: HostsPage;
 
 beforeAll(async () => {
-  lab = await createTestLab({ hosts: [{ name: 'web1' }, { name: 'web2' }] });
+  lab = await createTestLab({ hosts: [{ name: 'web1' }, { name: 'web2' }], jump: { name: 'gw', privateHosts: [{ name: 'inner' }] } });
   fixture = await startConsole();
   browser = await launchBrowser();
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', locale: 'en-US' });
@@ -162,6 +162,33 @@ describe('editing a host', () => {
     await web1.facts.waitFor();
     await web1.panel.locator('[data-test=connection-state][data-state=connected]').waitFor();
     expect(await web1.failure.count()).toBe(0);
+  });
+});
+
+describe('a private host behind a jump host', () => {
+  it('asks for the jump host key, then the private host key, and connects through the jump host', async () => {
+    await hosts.addHost({ name: 'gw', address: lab.host('gw').address, auth: 'key', keyFile: lab.clientKey.path });
+    await hosts.hostRow('gw').waitFor();
+    await hosts.fillHost({ name: 'inner', address: lab.host('inner').address, auth: 'key', keyFile: lab.clientKey.path });
+    await hosts.form.locator('[data-test=field-jumpHost]').selectOption('gw');
+    await hosts.submit.click();
+    await hosts.hostRow('inner').waitFor();
+    const inner = new HostDetailPage(page, 'inner');
+    await inner.open();
+    await inner.testButton.click();
+
+    await inner.keyDialog.waitFor();
+    expect(await inner.keyDialog.locator('[data-test=host-key-jump-note]').textContent()).toBe('gw is the jump host Ferry goes through to reach inner.');
+    expect(await inner.keyFingerprint.textContent()).toBe(lab.host('gw').hostKeyFingerprint);
+    expect(await inner.failure.getAttribute('data-stage')).toBe('jump');
+    await inner.acceptKey.click();
+
+    await inner.keyDialog.locator('[data-test=host-key-fingerprint]', { hasText: lab.host('inner').hostKeyFingerprint }).waitFor();
+    expect(await inner.keyDialog.locator('[data-test=host-key-jump-note]').count()).toBe(0);
+    await inner.acceptKey.click();
+    await inner.facts.waitFor();
+    expect(await inner.connectionState.getAttribute('data-state')).toBe('connected');
+    expect(await hosts.hostRow('gw').locator('[data-test=host-connection]').getAttribute('data-state')).toBe('connected');
   });
 });
 
