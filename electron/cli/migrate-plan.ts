@@ -25,6 +25,7 @@ unfinished task (or reattaches to one still running).
 
 Options:
   --task NAME                     the plan task to run (needed when the plan has several)
+  --coordinator HOST              the task host whose agent coordinates (default the first destination)
   --accept-host-key NAME=SHA256:… trust this host key of host NAME (repeatable); remembered
   --data-dir DIR                  Ferry's data directory (its known_hosts), default the app-data folder
   --agent-port N                  the agents' data port between hosts (default 7471)
@@ -39,6 +40,7 @@ Exit code: 0 when the task finished and verification passed, 1 otherwise, 2 for 
 const OPTIONS = {
   plan: { type: 'string' },
   task: { type: 'string' },
+  coordinator: { type: 'string' },
   'accept-host-key': { type: 'string', multiple: true },
   'data-dir': { type: 'string' },
   'agent-port': { type: 'string' },
@@ -85,6 +87,7 @@ export async function runMigratePlanCli(argv: string[]): Promise<number> {
     const result = await runRemoteTask({
       plan: parsed.plan,
       ...(values.task !== undefined ? { taskName: values.task } : {}),
+      ...(values.coordinator !== undefined ? { coordinator: values.coordinator } : {}),
       auth: cliAuthProvider(),
       hostKeys: { dataDir: path.resolve(values['data-dir'] ?? defaultDataDir()) },
       acceptFingerprints,

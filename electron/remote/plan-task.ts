@@ -107,7 +107,8 @@ export function dataAddressOf(host: PlanHost): string {
   return host.dataAddress ?? host.address;
 }
 
-export function resolvePlanTask(plan: Plan, taskName?: string): RemoteTaskLayout {
+/** The task's layout; `coordinator` names the host whose agent coordinates (default the first destination). */
+export function resolvePlanTask(plan: Plan, taskName?: string, coordinator?: string): RemoteTaskLayout {
   const task = pickTask(plan, taskName);
   const source = side(plan, task.source, 'source');
   const destination = side(plan, task.destination, 'destination');
@@ -126,6 +127,8 @@ export function resolvePlanTask(plan: Plan, taskName?: string): RemoteTaskLayout
   if (both) throw new PlanTaskError(`Host "${both.host.name}" is in both the source and the destination of task "${task.name}". A host serves one side of a task; use separate hosts.`);
   const firstDestination = workers.find((w) => w.role === 'destination');
   if (!firstDestination) throw new PlanTaskError(`Task "${task.name}" has no destination host.`);
+  const coordinating = coordinator === undefined ? firstDestination : workers.find((w) => w.host.name === coordinator);
+  if (!coordinating) throw new PlanTaskError(`The coordinator "${coordinator}" is not a host of task "${task.name}" (its hosts: ${workers.map((w) => w.host.name).join(', ')}).`);
 
   const hostsByName = new Map<string, PlanHost>();
   for (const w of workers) {
@@ -142,5 +145,5 @@ export function resolvePlanTask(plan: Plan, taskName?: string): RemoteTaskLayout
     sourceRoot: source.address.directory,
     destinationRoot: destination.address.directory,
   });
-  return { task, source, destination, workers, coordinator: firstDestination.host, coordinatorAddress: firstDestination.advertiseHost, hostsByName, spec };
+  return { task, source, destination, workers, coordinator: coordinating.host, coordinatorAddress: coordinating.advertiseHost, hostsByName, spec };
 }

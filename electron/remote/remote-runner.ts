@@ -8,7 +8,10 @@
  *     auth: async (host) => ({ kind: 'agent' }),   // SshAuth per plan host, asked for at connect time
  *     hostKeys: { dataDir },     // Ferry's known_hosts lives in dataDir (or pass a HostKeyStore)
  *     acceptFingerprints: { src1: 'SHA256:…' },    // optional: unknown keys the operator accepted
+ *     connectHost,               // optional: (host) => new SshSession, instead of auth + hostKeys
+ *     coordinator: 'dst2',       // optional: which task host coordinates (default the first destination)
  *     onEvent: (e) => …,         // RemoteRunEvent: deployed, agent-started, started, status, lost, restored, …
+ *     onHandle: (h) => …,        // optional: link states and h.control('task.pause' | 'task.resume' | 'task.cancel')
  *     signal,                    // abort: stop watching; the task keeps running on the hosts
  *   });
  *   result.passed, result.status, result.report, result.bytes
@@ -28,14 +31,15 @@
 import { promises as fs } from 'node:fs';
 import type { ReportSummary } from '../../agent/protocol/report.ts';
 import type { TaskStatus } from '../../agent/protocol/task.ts';
-import type { Plan } from '../contract/plan.ts';
+import type { Plan, PlanHost } from '../contract/plan.ts';
 import type { AgentLocalFiles } from '../hosts/deploy.ts';
 import type { HostKeyStore, HostKeyStoreOptions } from '../ssh/host-key-store.ts';
-import type { ByteCounters } from '../ssh/session.ts';
+import type { ByteCounters, SshSession } from '../ssh/session.ts';
 import { agentVersionLabel, locateRemoteAgentFiles } from './agent-files.ts';
 import { AgentLink, type LinkEvent } from './agent-link.ts';
 import { HostConnector, type HostAuthProvider } from './host-connector.ts';
 import { resolvePlanTask, type RemoteTaskLayout, type RemoteWorker } from './plan-task.ts';
+import { remoteRunHandle, type RemoteRunHandle } from './run-handle.ts';
 
 /** Some hosts could not be reached or prepared; `failures` says which and why (each error as thrown). */
 export class RemoteHostsError extends Error {
@@ -57,6 +61,13 @@ export interface RemoteRunOptions {
   auth: HostAuthProvider;
   hostKeys: HostKeyStore | HostKeyStoreOptions;
   acceptFingerprints?: Readonly<Record<string, string>>;
+  /**
+   * Opens a new SSH session to a plan host, instead of Ferry's own HostConnector (for a caller
+   * with its own secret store). Each call must return a new session the runner may close.
+   */
+  connectHost?: (host: PlanHost) => Promise<SshSession>;
+  /** The host whose agent coordinates (one of the task's hosts; default the first destination). */
+  coordinator?: string;
   /** What to deploy (default: dist/ next to Ferry, see agent-files.ts). */
   agentFiles?: AgentLocalFiles;
   /** Agent home on the hosts (default ~/.ferry). */
@@ -70,6 +81,8 @@ export interface RemoteRunOptions {
   /** Copy the task's JSON report from the coordinator host to this local file at the end. */
   reportFile?: string;
   onEvent?: (e: RemoteRunEvent) => void;
+  /** Called once the links exist: their live states and pause / resume / cancel through the coordinator's link. */
+  onHandle?: (handle: RemoteRunHandle) => void;
   signal?: AbortSignal;
 }
 
@@ -109,7 +122,7 @@ function minus(a: ByteCounters, b: ByteCounters): ByteCounters {
 }
 
 export async function runRemoteTask(opts: RemoteRunOptions): Promise<RemoteRunResult> {
-  const layout = resolvePlanTask(opts.plan, opts.taskName);
+  const layout = resolvePlanTask(opts.plan, opts.taskName, opts.coordinator);
   const emit = (e: RemoteRunEvent): void => opts.onEvent?.(e);
   const localFiles = opts.agentFiles ?? locateRemoteAgentFiles();
   const version = await agentVersionLabel(localFiles);
@@ -125,7 +138,7 @@ export async function runRemoteTask(opts: RemoteRunOptions): Promise<RemoteRunRe
   for (const w of layout.workers) {
     const link = new AgentLink({
       host: w.host,
-      connect: () => connector.connect(w.host),
+      connect: () => (opts.connectHost ? opts.connectHost(w.host) : connector.connect(w.host)),
       version,
       localFiles,
       ...(opts.agentHome !== undefined ? { home: opts.agentHome } : {}),
@@ -137,6 +150,7 @@ export async function runRemoteTask(opts: RemoteRunOptions): Promise<RemoteRunRe
     links.set(w.host.name, link);
   }
   const linkOf = (name: string): AgentLink => links.get(name) as AgentLink;
+  opts.onHandle?.(remoteRunHandle(layout, links));
   const totalBytes = (): ByteCounters => sum([...links.values()].map((l) => l.bytes()));
 
   try {

@@ -135,7 +135,8 @@ beforeAll(async () => {
       { name: 'dst1', binds: [dst, ro] },
       { name: 'dst2', binds: [dst, ro] },
     ],
-    jump: { name: 'jump', privateHosts: [{ name: 'psrc', binds: [src] }, { name: 'pdst', binds: [dst] }] },
+    // A private host (reachable only through the jump host) for the live checks.
+    jump: { name: 'jump', privateHosts: [{ name: 'priv', binds: [src] }] },
   });
   dataDir = path.join(work, 'data');
   await fs.mkdir(dataDir);
@@ -150,7 +151,7 @@ afterAll(async () => {
 
 describe('runRemoteTask across hosts', () => {
   it('deploys, migrates thousands of files and a few large ones host to host, verified; the workstation carried only control traffic', async () => {
-    const dataBytes = await writeTree(path.join(nasSrc, 'tree1'), 3000, 3, 4 * MiB);
+    const dataBytes = await writeTree(path.join(nasSrc, 'tree1'), 2000, 3, 4 * MiB);
     await fs.mkdir(path.join(nasDst, 'run1'));
     const events: RemoteRunEvent[] = [];
     const started = Date.now();
@@ -158,7 +159,7 @@ describe('runRemoteTask across hosts', () => {
     const ms = Date.now() - started;
     expect(result.status?.state, JSON.stringify(result.status)).toBe('done');
     expect(result.passed, await problemsOf(path.join(work, 'report1.json'))).toBe(true);
-    expect(result.report?.summary.copied).toBeGreaterThanOrEqual(3004);
+    expect(result.report?.summary.copied).toBeGreaterThanOrEqual(2004);
     const diffs = compareTrees(path.join(nasSrc, 'tree1'), path.join(nasDst, 'run1'));
     expect(diffs, formatDifferences(diffs)).toEqual([]);
     // Every host got the agent; all four took part.
@@ -219,40 +220,44 @@ describe('runRemoteTask across hosts', () => {
     const coordinatorBack = restored.get('dst1')?.bytesOnDest ?? 0;
     expect(bytesAtDrop).toBeGreaterThan(0);
     expect(coordinatorBack, `bytes at the drop ${bytesAtDrop}, when the coordinator link was back ${coordinatorBack}`).toBeGreaterThan(bytesAtDrop);
-    // The first status after the reconnect shows the progress made meanwhile (never less than before).
+    // The first status after the reconnect is the coordinator's own count: the progress made meanwhile.
     const before = statuses.filter((st) => st.at <= firstLost).at(-1);
     const after = statuses.find((st) => st.at > firstLost);
-    expect(before && after && after.bytesDone >= before.bytesDone).toBe(true);
-    expect(after && before && after.bytesDone - before.bytesDone).toBeGreaterThan(0);
+    expect(before && after && after.bytesDone >= before.bytesDone && after.filesDone >= before.filesDone).toBe(true);
     const diffs = compareTrees(path.join(nasSrc, 'tree2'), dest);
     expect(diffs, formatDifferences(diffs)).toEqual([]);
     console.log(`drop test: ${(dataBytes / MiB).toFixed(1)} MiB; on the destination ${bytesAtDrop} bytes at the drop, ${coordinatorBack} when the coordinator link was back; task bytes ${result.bytes.task.sent + result.bytes.task.received}`);
   }, 150_000);
 
-  it('runs a plan whose hosts sit behind a jump host', async () => {
+  it('runs a plan whose hosts are reached through a jump host', async () => {
+    // The agents deployed above are reused: the SSH path is what changes (workstation -> jump -> host).
     const dataBytes = await writeTree(path.join(nasSrc, 'tree3'), 300, 1, 4 * MiB);
     await fs.mkdir(path.join(nasDst, 'run3'));
     const plan = Plan.parse({
       version: 1,
-      hosts: [labHost('jump'), labHost('psrc', { jumpHost: 'jump' }), labHost('pdst', { jumpHost: 'jump' })],
+      hosts: [labHost('jump'), labHost('src1', { jumpHost: 'jump' }), labHost('dst1', { jumpHost: 'jump' })],
       tunnels: [
-        { name: 'private-src', role: 'source', hosts: ['psrc'] },
-        { name: 'private-dst', role: 'destination', hosts: ['pdst'] },
+        { name: 'old-nas', role: 'source', hosts: ['src1'] },
+        { name: 'new-nas', role: 'destination', hosts: ['dst1'] },
       ],
       addresses: [
-        { name: 'from', tunnel: 'private-src', directory: '/mnt/src/tree3' },
-        { name: 'to', tunnel: 'private-dst', directory: '/mnt/dst/run3' },
+        { name: 'from', tunnel: 'old-nas', directory: '/mnt/src/tree3' },
+        { name: 'to', tunnel: 'new-nas', directory: '/mnt/dst/run3' },
       ],
       tasks: [{ name: 'behind-jump', source: 'from', destination: 'to' }],
     });
+    const logBefore = { src1: lab.host('src1').log().length, dst1: lab.host('dst1').log().length, jump: lab.host('jump').log().length };
     const result = await runRemoteTask({ plan, auth, hostKeys: { dataDir, userKnownHostsFile: null }, agentFiles });
     expect(result.passed, JSON.stringify(result.status)).toBe(true);
     const diffs = compareTrees(path.join(nasSrc, 'tree3'), path.join(nasDst, 'run3'));
     expect(diffs, formatDifferences(diffs)).toEqual([]);
+    // The hosts saw logins from the jump host's address, the jump host from this computer's.
+    for (const h of ['src1', 'dst1'] as const) expect(lab.host(h).log().slice(logBefore[h])).toMatch(new RegExp(`Accepted publickey for root from ${lab.host('jump').address.replace(/\./g, '\\.')} `));
+    expect(lab.host('jump').log().slice(logBefore.jump)).toMatch(/Accepted publickey for root from /);
     const task = result.bytes.task.sent + result.bytes.task.received;
     expect(task).toBeLessThan(dataBytes * 0.05);
     console.log(`jump test: ${(dataBytes / MiB).toFixed(1)} MiB, task bytes through the jump host ${task}`);
-  }, 150_000);
+  }, 120_000);
 });
 
 describe('ferry plan check --hosts', () => {
@@ -260,10 +265,11 @@ describe('ferry plan check --hosts', () => {
     await lab.host('src1').exec('mkdir -p /mnt/plain');
     const plan = Plan.parse({
       version: 1,
-      hosts: ['src1', 'src2', 'dst1', 'dst2'].map((n) => labHost(n)),
+      hosts: [...['src1', 'src2', 'dst1', 'dst2', 'jump'].map((n) => labHost(n)), labHost('priv', { jumpHost: 'jump' })],
       tunnels: [
         { name: 'old-nas', role: 'source', hosts: ['src1', 'src2'] },
         { name: 'new-nas', role: 'destination', hosts: ['dst1', 'dst2'] },
+        { name: 'private-side', role: 'source', hosts: ['priv'] },
       ],
       addresses: [
         { name: 'good-src', tunnel: 'old-nas', directory: '/mnt/src' },
@@ -272,6 +278,7 @@ describe('ferry plan check --hosts', () => {
         { name: 'read-only', tunnel: 'new-nas', directory: '/mnt/ro' },
         { name: 'plain', tunnel: 'old-nas', directory: '/mnt/plain', agents: ['src1'] },
         { name: 'odd', tunnel: 'old-nas', directory: '/mnt/odd' },
+        { name: 'behind-jump', tunnel: 'private-side', directory: '/mnt/src' },
       ],
     });
     const file = path.join(work, 'check-plan.yaml');
@@ -287,6 +294,9 @@ describe('ferry plan check --hosts', () => {
     expect(of('odd')).toEqual(['different-mounts src1, src2']);
     expect(of('good-src')).toEqual([]);
     expect(of('good-dst')).toEqual([]);
+    // The private host was checked through the jump host.
+    expect(of('behind-jump')).toEqual([]);
+    expect(out.findings.some((f) => f.host === 'priv' && f.code === 'not-nfs' && f.directory === '/mnt/src')).toBe(true);
     // Prerequisites are visible warnings (the lab's hosts have this machine's cores and memory).
     expect(out.findings.some((f) => f.severity === 'warning' && f.code === 'not-nfs' && f.directory === '/mnt/src')).toBe(true);
     expect(out.findings.filter((f) => ['cpu-cores', 'memory', 'disk-free'].includes(f.code)).every((f) => f.severity === 'warning')).toBe(true);
@@ -301,13 +311,13 @@ describe('ferry plan check --hosts', () => {
     // The offline check stays the default: no SSH at all.
     const offline = await ferry(['plan', 'check', file]);
     expect(offline.code).toBe(0);
-    expect(offline.stdout).toMatch(/OK: 4 hosts/);
+    expect(offline.stdout).toMatch(/OK: 6 hosts/);
   }, 60_000);
 });
 
 describe('ferry migrate --plan', () => {
   it('refuses unknown host keys with their fingerprints, runs once they are accepted, and refuses a changed key', async () => {
-    await writeTree(path.join(nasSrc, 'tree4'), 300, 1, 4 * MiB);
+    await writeTree(path.join(nasSrc, 'tree4'), 200, 1, 2 * MiB);
     await fs.mkdir(path.join(nasDst, 'run4'));
     const fresh = path.join(work, 'fresh-data');
     const file = path.join(work, 'plan.yaml');

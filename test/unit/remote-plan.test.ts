@@ -76,6 +76,8 @@ describe('resolvePlanTask', () => {
     expect(resolvePlanTask(plan({ options: { verify: 'full' } })).spec.taskId).not.toBe(a);
     expect(resolvePlanTask(plan({ agents: ['d2'] })).spec.taskId).not.toBe(a);
     expect(resolvePlanTask(plan({ agents: ['d2'] })).coordinator.name).toBe('d2');
+    expect(resolvePlanTask(plan(), undefined, 'd2')).toMatchObject({ coordinatorAddress: '10.1.0.2', spec: { taskId: a } });
+    expect(() => resolvePlanTask(plan(), undefined, 'bastion')).toThrow(/coordinator "bastion" is not a host of task "move"/);
   });
 
   it('asks for --task when the plan has several, and names the tasks there are', () => {
