@@ -16,6 +16,7 @@ import { HostKeyStore } from '../ssh/host-key-store.ts';
 import { readHostKey } from '../ssh/host-key-probe.ts';
 import type { SshSession } from '../ssh/session.ts';
 import { asJumpFailure, hostFailure, HostOpError, toHostFailure } from './host-failures.ts';
+import { ControllerError } from './errors.ts';
 import type { SecretStore } from './secrets.ts';
 
 /** TCP connect, SSH handshake and login together, per hop. */
@@ -127,7 +128,7 @@ export class HostSessions {
     this.known = all;
     for (const h of all) if (!this.specs.has(h.id)) this.specs.set(h.id, specKey(h));
     const host = all.find((h) => h.id === id);
-    if (!host) throw new HostOpError(hostFailure({ id, name: id }, 'jump-host-missing', `No host with id ${id}. Reload the host list.`));
+    if (!host) throw new ControllerError('not-found', `No host with id ${id}. Reload the host list.`);
     return { host, all };
   }
 
@@ -136,14 +137,13 @@ export class HostSessions {
    * another runs; any thrown error becomes `{ok:false, failure}` and is recorded in the status.
    */
   async run<T extends object>(id: string, op: HostOperation, work: (ctx: { host: Host; session: SshSession }) => Promise<T>, secret?: HostSecret): Promise<OpResult<T>> {
+    // An unknown id is a call error (the console's list is stale), not a host failure.
+    const found = await this.host(id);
     const entry = this.entry(id);
-    if (entry.status.busy) {
-      return { ok: false, failure: hostFailure({ id, name: this.known.find((h) => h.id === id)?.name ?? id }, 'busy', `Ferry is still ${entry.status.busy} on this host. Wait until it has finished.`) };
-    }
+    if (entry.status.busy) return { ok: false, failure: busyFailure(found.host, entry.status.busy) };
     this.update(id, { busy: op });
     let host: Host | null = null;
     try {
-      const found = await this.host(id);
       host = found.host;
       const session = await this.session(found.host, found.all, secret);
       const value = await work({ host: found.host, session });
@@ -316,12 +316,12 @@ export class HostSessions {
   }
 
   private async runWithoutSession<T extends object>(id: string, op: HostOperation, work: (host: Host, all: Host[]) => Promise<T>): Promise<OpResult<T>> {
+    const found = await this.host(id);
     const entry = this.entry(id);
-    if (entry.status.busy) return { ok: false, failure: hostFailure({ id, name: id }, 'busy', `Ferry is still ${entry.status.busy} on this host. Wait until it has finished.`) };
+    if (entry.status.busy) return { ok: false, failure: busyFailure(found.host, entry.status.busy) };
     this.update(id, { busy: op });
     let host: Host | null = null;
     try {
-      const found = await this.host(id);
       host = found.host;
       const value = await work(found.host, found.all);
       this.update(id, { busy: null, failure: null });
@@ -351,6 +351,10 @@ export class HostSessions {
   async closeAll(): Promise<void> {
     await Promise.all([...this.entries.values()].map((e) => this.closeEntry(e)));
   }
+}
+
+function busyFailure(host: Host, busy: HostOperation): HostFailure {
+  return hostFailure(host, 'busy', `Ferry is still ${busy} on ${host.name}. Wait until it has finished, then try again.`);
 }
 
 function emptyStatus(hostId: string): HostStatus {

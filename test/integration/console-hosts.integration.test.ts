@@ -205,6 +205,8 @@ describe('hosts.test and hosts.trustKey', () => {
     expect(result).toMatchObject({ ok: false, failure: { code: 'unreachable' } });
     if (!result.ok) expect(result.failure.message).toMatch(/refused the connection/);
     await call('hosts.remove', { id: dead.id });
+    // A host id the inventory does not have is a call error: the console's list is stale.
+    expect(await controller.dispatch('agents.status', { id: dead.id })).toMatchObject({ ok: false, error: { code: 'not-found' } });
   });
 });
 
