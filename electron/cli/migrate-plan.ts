@@ -74,7 +74,7 @@ export async function runMigratePlanCli(argv: string[]): Promise<number> {
   const parsed = await readPlanFile(file);
   if (!parsed.ok) {
     for (const p of parsed.problems) console.error(formatProblem(file, p));
-    console.error(`${parsed.problems.length} problem${parsed.problems.length === 1 ? '' : 's'} in ${file}; fix them first (ferry plan check ${file}).`);
+    console.error(`${parsed.problems.length} problem${parsed.problems.length === 1 ? '' : 's'} in ${file}. Fix the plan first (ferry plan check ${file} lists every problem).`);
     return 1;
   }
   const view = new ProgressView(process.stdout, values.json ?? false);

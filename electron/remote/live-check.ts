@@ -6,12 +6,15 @@
  * of the address sees the same mount; per host, Ferry's prerequisites (cores, memory, free disk) as
  * warnings. Every finding names the host, the directory and what to do. Reads only, apart from the
  * temp file and the probe's ~/.ferry directory.
+ *
+ *   const { ok, findings, facts } = await checkPlanOnHosts(plan, { auth, hostKeys: { dataDir } });
+ *   // findings: { severity: 'error' | 'warning', code, host, address?, directory?, message }[]
  */
 import { randomBytes } from 'node:crypto';
 import type { HostFacts } from '../../agent/protocol/facts.ts';
 import { findMountFor, majorMinorOf, parseMountInfo, type MountInfoLine } from '../../agent/fs/mountinfo.ts';
 import { checkNfsOptions, isNfsType } from '../../agent/probe/nfs-check.ts';
-import { addressHosts, type DataAddress, type Plan, type Tunnel } from '../contract/plan.ts';
+import { addressHosts, type DataAddress, type Plan, type PlanHost, type Tunnel } from '../contract/plan.ts';
 import { probeOverSsh } from '../hosts/probe.ts';
 import { mark, runScript } from '../hosts/remote-script.ts';
 import type { SshSession } from '../ssh/session.ts';
@@ -41,7 +44,10 @@ export interface LiveCheckResult {
   facts: Record<string, HostFacts>;
 }
 
-export type LiveCheckOptions = Omit<HostConnectorOptions, 'hosts'>;
+export type LiveCheckOptions = Omit<HostConnectorOptions, 'hosts'> & {
+  /** Opens a new SSH session to a plan host, instead of Ferry's own HostConnector; the check closes it. */
+  connectHost?: (host: PlanHost) => Promise<SshSession>;
+};
 
 /** Network and cluster file systems, whose identity is their source (server:/export), not a device number. */
 const SHARED_FS = /^(nfs|nfs4|cifs|smb3|ceph|glusterfs|fuse\.\w+|9p|lustre|gpfs)$/;
@@ -201,7 +207,8 @@ export async function checkPlanOnHosts(plan: Plan, options: LiveCheckOptions): P
     [...perHost].map(async ([name, checks]) => {
       let session: SshSession | null = null;
       try {
-        session = await connector.connect(connector.host(name));
+        const host = connector.host(name);
+        session = await (options.connectHost ? options.connectHost(host) : connector.connect(host));
         const r = await checkHost(session, name, checks);
         facts[name] = r.facts;
         dirResults.push(...r.dirs);

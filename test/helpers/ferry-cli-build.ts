@@ -10,6 +10,14 @@ import { REPO_ROOT } from './make-tree.ts';
 
 let cached: Promise<string> | null = null;
 
+/** Removes the build (call from afterAll). */
+export async function removeFerryCliBuild(): Promise<void> {
+  if (!cached) return;
+  const file = await cached.catch(() => null);
+  cached = null;
+  if (file) fs.rmSync(path.dirname(file), { recursive: true, force: true });
+}
+
 export function buildFerryCli(): Promise<string> {
   cached ??= (async () => {
     fs.mkdirSync(path.join(REPO_ROOT, 'test-output'), { recursive: true });

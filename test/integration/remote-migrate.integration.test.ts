@@ -20,7 +20,7 @@ import { locateRemoteAgentFiles } from '../../electron/remote/agent-files.ts';
 import { runRemoteTask, type RemoteRunEvent } from '../../electron/remote/remote-runner.ts';
 import { compareTrees, formatDifferences } from '../helpers/compare-trees.ts';
 import { buildEngine, parseEvents } from '../helpers/engine-build.ts';
-import { buildFerryCli } from '../helpers/ferry-cli-build.ts';
+import { buildFerryCli, removeFerryCliBuild } from '../helpers/ferry-cli-build.ts';
 import { REPO_ROOT } from '../helpers/make-tree.ts';
 import { createTestLab, type TestLab } from '../helpers/test-hosts.ts';
 import { tempDir } from '../helpers/test-hosts/ssh-helpers.ts';
@@ -145,6 +145,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await removeFerryCliBuild();
   await lab?.destroy();
   if (work) await fs.rm(work, { recursive: true, force: true });
 });
