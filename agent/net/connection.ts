@@ -59,10 +59,16 @@ export class Connection {
     else this.closeListeners.push(listener);
   }
 
-  /** Writes bytes; false means the socket buffer is full (await drain()). */
-  write(buf: Buffer): boolean {
-    if (this.closedWith) return false;
-    return this.socket.write(buf);
+  /**
+   * Writes bytes; false means the socket buffer is full (await drain()). `onWritten` runs once the
+   * socket no longer needs buf (sent, or the connection failed: then with the error).
+   */
+  write(buf: Buffer, onWritten?: (err?: Error | null) => void): boolean {
+    if (this.closedWith) {
+      onWritten?.(this.closedWith.err ?? new Error('connection closed'));
+      return false;
+    }
+    return this.socket.write(buf, onWritten);
   }
 
   send(type: number, payload: Uint8Array): boolean {
