@@ -22,7 +22,7 @@ const CATEGORIES = ProblemCategory.options;
 const CATEGORY_CODE = new Map<string, number>(CATEGORIES.map((c, i) => [c, i]));
 
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
-export const HTML_CSP = `default-src 'none'; script-src ${sha256(VIEWER_SCRIPT)}; style-src ${sha256(VIEWER_CSS)}; img-src data:; base-uri 'none'; form-action 'none'`;
+export const HTML_CSP = `default-src 'none'; script-src ${sha256(VIEWER_SCRIPT)}; style-src ${sha256(VIEWER_CSS)}; base-uri 'none'; form-action 'none'`;
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

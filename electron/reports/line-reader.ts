@@ -31,31 +31,46 @@ export class LineTooLongError extends Error {
 export async function readLines(file: string, onLine: (line: Line) => boolean | void | Promise<unknown>, maxLineBytes = 64 * 1024 * 1024): Promise<void> {
   const handle = await fs.open(file, 'r');
   try {
-    let carry: Buffer | null = null;
-    let fileOffset = 0; // offset of the first byte of `carry` (or of the chunk when there is none)
+    // The unfinished line so far, as copies of chunk tails (joined once, when its '\n' arrives).
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let pendingOffset = 0;
+    let chunkOffset = 0; // file offset of the chunk's first byte
     let number = 0;
     const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    const emit = (bytes: Buffer, offset: number, terminated: boolean) => {
+      number++;
+      if (bytes.length > maxLineBytes) throw new LineTooLongError(number, maxLineBytes);
+      return onLine({ text: bytes.toString('utf8'), offset, bytes: bytes.length, number, terminated });
+    };
     for (;;) {
       const { bytesRead } = await handle.read(chunk, 0, CHUNK_BYTES, null);
       if (bytesRead === 0) break;
-      const data: Buffer = carry ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+      const data = chunk.subarray(0, bytesRead);
       let start = 0;
       let nl: number;
       while ((nl = data.indexOf(NEWLINE, start)) !== -1) {
-        number++;
-        if (nl - start > maxLineBytes) throw new LineTooLongError(number, maxLineBytes);
-        const result = onLine({ text: data.toString('utf8', start, nl), offset: fileOffset + start, bytes: nl - start, number, terminated: true });
+        let result;
+        if (pending.length > 0) {
+          result = emit(Buffer.concat([...pending, data.subarray(start, nl)]), pendingOffset, true);
+          pending = [];
+          pendingBytes = 0;
+        } else {
+          result = emit(data.subarray(start, nl), chunkOffset + start, true);
+        }
         if (result === false) return;
         if (result instanceof Promise) await result;
         start = nl + 1;
       }
-      if (data.length - start > maxLineBytes) throw new LineTooLongError(number + 1, maxLineBytes);
-      carry = start < data.length ? Buffer.from(data.subarray(start)) : null;
-      fileOffset += start;
+      if (start < data.length) {
+        if (pending.length === 0) pendingOffset = chunkOffset + start;
+        pending.push(Buffer.from(data.subarray(start)));
+        pendingBytes += data.length - start;
+        if (pendingBytes > maxLineBytes) throw new LineTooLongError(number + 1, maxLineBytes);
+      }
+      chunkOffset += bytesRead;
     }
-    if (carry && carry.length > 0) {
-      await onLine({ text: carry.toString('utf8'), offset: fileOffset, bytes: carry.length, number: number + 1, terminated: false });
-    }
+    if (pending.length > 0) await emit(Buffer.concat(pending), pendingOffset, false);
   } finally {
     await handle.close();
   }

@@ -15,6 +15,8 @@ import { LineTooLongError, readLines, type Line } from './line-reader.ts';
 /** Larger reports must be in the streamed layout (the coordinator always writes that). */
 export const WHOLE_JSON_MAX_BYTES = 256 * 1024 * 1024;
 const PROBLEMS_OPEN = ',"problems":[';
+/** A streamed header line is a few KiB; a longer first line means a report written as one JSON line. */
+const FIRST_LINE_MAX_BYTES = 16 * 1024 * 1024;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export class ReportFileError extends Error {
@@ -57,7 +59,7 @@ async function firstLine(file: string): Promise<string> {
         text = line.text;
         return false;
       },
-      WHOLE_JSON_MAX_BYTES,
+      FIRST_LINE_MAX_BYTES,
     );
   } catch (err) {
     if (err instanceof LineTooLongError) return '';
