@@ -19,6 +19,7 @@ import { ShellPage } from './pages/shell-page.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DOCS_SHOT = path.join(ROOT, 'docs/screenshots/hosts-ssh.png');
+const SHOTS = path.join(ROOT, 'test-output/screenshots');
 const LAB_NET = /^https?:\/\/198\.1[89]\./;
 const DEPLOY_TIMEOUT_MS = 120_000;
 
@@ -41,6 +42,12 @@ beforeAll(async () => {
   await new ShellPage(page).open(fixture.url);
   await hosts.ready();
 }, 120_000);
+
+/** A viewport screenshot for review (test-output/, not committed). */
+async function shot(name: string): Promise<void> {
+  await fs.mkdir(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+}
 
 /** The data-test hook of the element that has keyboard focus. */
 function focusedTestId(): Promise<string | null> {
@@ -74,6 +81,7 @@ describe('a host over SSH', () => {
     expect(await web1.keyFingerprint.textContent()).toBe(lab.host('web1').hostKeyFingerprint);
     expect(await web1.keyDialog.locator('[data-test=host-key-type]').textContent()).toBe('ssh-ed25519');
     expect(await web1.keyCommand.textContent()).toBe('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub');
+    await shot('hosts-ssh-key-dialog');
     // Cancel is focused first; accepting is a deliberate step.
     expect(await focusedTestId()).toBe('cancel-host-key');
     expect(await web1.failure.getAttribute('data-code')).toBe('host-key-unknown');
@@ -209,6 +217,7 @@ describe('passwords, changed keys and SSH config import', () => {
     await web2.acceptKey.click();
     await web2.secretDialog.waitFor();
     await web2.secretWrong.waitFor();
+    await shot('hosts-ssh-password-wrong');
     expect(await web2.failure.getAttribute('data-code')).toBe('auth-failed');
     expect(await web2.failure.textContent()).toMatch(/refused the password for user ferrytest/);
     await web2.giveSecret(lab.password);
@@ -227,6 +236,7 @@ describe('passwords, changed keys and SSH config import', () => {
     expect(await web2.keyChanged.textContent()).toMatch(/Refused: the host key has changed/);
     expect(await web2.keyChanged.locator('[data-test=changed-fingerprint]').textContent()).toContain(lab.host('web2').hostKeyFingerprint);
     expect(await web2.keyDialog.count()).toBe(0);
+    await shot('hosts-ssh-key-changed');
   });
 
   it('imports hosts from an SSH config, skipping names already in the inventory', async () => {

@@ -287,6 +287,7 @@ export const en = {
       keyType: 'Key type',
       fingerprint: 'Fingerprint',
       howTo: 'On the host (for example in your cloud provider’s web console, not over this network), run:',
+      commandLabel: 'Command',
       howToAfter: 'It must print exactly the same SHA256 fingerprint. If it does not, cancel.',
       accept: 'Accept and connect',
       cancel: 'Cancel',

@@ -301,6 +301,7 @@ export const zhCN: Messages = {
       keyType: '密钥类型',
       fingerprint: '指纹',
       howTo: '在主机上（例如通过云厂商的网页控制台，而不是经由当前网络）运行：',
+      commandLabel: '命令',
       howToAfter: '输出的 SHA256 指纹必须完全相同。如果不同，请取消。',
       accept: '接受并连接',
       cancel: '取消',
