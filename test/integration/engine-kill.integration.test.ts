@@ -121,6 +121,8 @@ describe('kill -9 and resume', () => {
     const first = runCli(b, args, (e) => {
       if (e.event === 'started') started = e as unknown as Started;
     });
+    // The random point is counted from the task's start (a loaded machine may take seconds to get there).
+    for (let waited = 0; started === null && waited < 60_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 400 + rand() * 800));
     const s = started as Started | null;
     expect(s).not.toBeNull();
