@@ -63,6 +63,10 @@ function metaSig(m: WireMeta): string {
   return `${m.size}:${m.mtimeNs}:${m.ctimeNs}:${m.mode}:${m.uid}:${m.gid}:${m.ino}`;
 }
 
+function workerKey(w: { role: string; agentId: string }): string {
+  return `${w.role}:${w.agentId}`;
+}
+
 function isLarge(f: QueuedFile): boolean {
   return f.item.size > LARGE_FILE && f.item.kind === 'file';
 }
@@ -105,6 +109,8 @@ export class Coordinator {
   private readonly probe: boolean;
   private readonly workers = new Set<WorkerLink>();
   private readonly jobs = new Map<number, Job>();
+  /** File bytes copied per worker ("role:agentId") since this coordinator started; kept across a worker's reconnects. */
+  private readonly workerBytes = new Map<string, number>();
   private nextJob = 1;
   private state: TaskState;
   private phase: TaskPhase;
@@ -193,7 +199,7 @@ export class Coordinator {
       phase: this.phase,
       message: this.message,
       errorCode: this.errorCode,
-      workers: [...this.workers].map((w) => ({ agentId: w.agentId, role: w.role, inflight: w.jobs.size })),
+      workers: [...this.workers].map((w) => ({ agentId: w.agentId, role: w.role, inflight: w.jobs.size, bytesDone: this.workerBytes.get(workerKey(w)) ?? 0 })),
       progress: this.progress(),
       passed: this.passed,
       startedAt: this.startedAt,
@@ -644,6 +650,7 @@ export class Coordinator {
     // Attempts are read only on this rare path; the usual result costs one UPDATE.
     const canRetry = (id: number) => num(j.q('SELECT attempts FROM entries WHERE id = ?').get(id)?.attempts) + 1 < MAX_ATTEMPTS;
     const P = E.PENDING;
+    let copiedBytes = 0;
     j.tx(() => {
       for (const r of results) {
         const f = sent.get(r.id);
@@ -664,6 +671,7 @@ export class Coordinator {
           const readBackOk = verify !== 'transferred' || r.readBackHash === r.srcHash;
           if (hashesMatch && readBackOk) {
             j.q('UPDATE entries SET state = ?, src_hash = ?, dst_hash = ?, copied = 1 WHERE id = ? AND state = ?').run(verify === 'none' ? E.COPIED : E.VERIFIED, r.srcHash ?? null, r.dstHash ?? null, r.id, P);
+            copiedBytes += r.bytes ?? f.item.size;
           } else if (canRetry(r.id)) {
             retry.push(f);
           } else {
@@ -682,6 +690,12 @@ export class Coordinator {
       for (const f of retry) j.q('UPDATE entries SET attempts = attempts + 1 WHERE id = ?').run(f.id);
     });
     for (const f of retry) (isLarge(f) ? this.largeQueue : this.readyQueue).push(f);
+    this.countBytes(job.worker, copiedBytes);
+    if (job.dest) this.countBytes(job.dest, copiedBytes);
+  }
+
+  private countBytes(w: WorkerLink, bytes: number): void {
+    if (bytes > 0) this.workerBytes.set(workerKey(w), (this.workerBytes.get(workerKey(w)) ?? 0) + bytes);
   }
 
   // ---------------------------------------------------------------- links, dirs, mirror, verify

@@ -73,7 +73,15 @@ export const TaskStatus = z.object({
   /** Why the task waits, failed or was cancelled. */
   message: z.string().nullable(),
   errorCode: z.string().nullable(),
-  workers: z.array(z.object({ agentId: z.string(), role: z.enum(['source', 'destination']), inflight: z.number() })),
+  workers: z.array(
+    z.object({
+      agentId: z.string(),
+      role: z.enum(['source', 'destination']),
+      inflight: z.number(),
+      /** File bytes this worker sent (source) or wrote (destination) since its coordinator started; absent from older agents. */
+      bytesDone: z.number().optional(),
+    }),
+  ),
   progress: TaskProgress,
   /** Set when the report is written (state done). */
   passed: z.boolean().nullable(),

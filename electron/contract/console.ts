@@ -28,11 +28,13 @@ import {
   SshConfigSource,
   TrustKeyResult,
 } from './host-ops.ts';
+import { taskRunCalls, taskRunEvents } from './task-runs.ts';
 
 export { HostFacts, MountEntry, MountWarning, PrerequisiteCheck } from '../../agent/protocol/facts.ts';
 export * from './plan.ts';
 export * from './planning.ts';
 export * from './host-ops.ts';
+export * from './task-runs.ts';
 export { ProblemCategory, ProblemRecord, ReportHeader, ReportPath, ReportSummary } from '../../agent/protocol/report.ts';
 export { RECOMMENDED_NFS_OPTIONS, recommendedMountCommand } from '../../agent/protocol/nfs.ts';
 
@@ -170,6 +172,7 @@ export const consoleCalls = {
     res: z.object({ fileName: z.string(), path: z.string(), bytes: z.number().int() }),
   },
   'reports.remove': { req: z.object({ id: z.string() }).strict(), res: z.object({ removed: z.boolean() }) },
+  ...taskRunCalls,
 } as const;
 
 export type ConsoleCalls = typeof consoleCalls;
@@ -186,6 +189,7 @@ export const consoleEvents = {
   'settings.changed': Settings,
   'plan.changed': PlanState,
   'reports.changed': z.array(ReportMeta),
+  ...taskRunEvents,
 } as const;
 export type ConsoleEvents = typeof consoleEvents;
 export type EventName = keyof ConsoleEvents;

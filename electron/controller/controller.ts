@@ -37,6 +37,8 @@ import { AgentsService } from './agents-service.ts';
 import { findDistDir } from './agent-build.ts';
 import { MemorySecretStore, type SecretStore } from './secrets.ts';
 import { applySshConfig, previewSshConfig } from './ssh-config-import.ts';
+import { RunAccess } from './run-access.ts';
+import { runAgentFiles, TaskRunsService } from './task-runs-service.ts';
 
 export interface ControllerOptions {
   dataDir: string;
@@ -60,9 +62,11 @@ export class Controller {
   readonly reports: ReportsService;
   readonly hostSessions: HostSessions;
   readonly agents: AgentsService;
+  readonly runs: TaskRunsService;
   private readonly handlers: Handlers;
 
   private constructor(private readonly options: ControllerOptions) {
+    const secrets = options.secrets ?? new MemorySecretStore();
     this.hosts = new HostsService(
       options.dataDir,
       (hosts) => {
@@ -73,7 +77,7 @@ export class Controller {
     );
     this.hostSessions = new HostSessions({
       dataDir: options.dataDir,
-      secrets: options.secrets ?? new MemorySecretStore(),
+      secrets,
       hosts: () => this.hosts.list(),
       onStatus: (statuses) => this.emit('hosts.status', statuses),
       ...(options.userKnownHostsFile !== undefined ? { userKnownHostsFile: options.userKnownHostsFile } : {}),
@@ -82,6 +86,15 @@ export class Controller {
     this.plan = new PlanService(options.dataDir, () => this.hosts.list(), (state) => this.emit('plan.changed', state));
     this.reports = new ReportsService(options.dataDir, (reports) => this.emit('reports.changed', reports));
     this.settings = new SettingsService(options.dataDir, (s) => this.emit('settings.changed', s));
+    this.runs = new TaskRunsService({
+      dataDir: options.dataDir,
+      access: new RunAccess(secrets, this.hostSessions.keys, () => this.hosts.list()),
+      plan: () => this.plan.fullPlan(),
+      agentFiles: () => runAgentFiles(findDistDir(options.distDir)),
+      importReport: (file, taskName) => this.reports.importFile({ path: file, taskName }),
+      onRuns: (runs) => this.emit('runs.changed', runs),
+      onProgress: (snapshot) => this.emit('runs.progress', snapshot),
+    });
     this.handlers = {
       'app.info': async () => this.info(),
       'settings.get': () => this.settings.get(),
@@ -120,6 +133,12 @@ export class Controller {
       'reports.importFile': (req) => this.reports.importFile(req),
       'reports.export': (req) => this.reports.export(req),
       'reports.remove': (req) => this.reports.remove(req),
+      'runs.list': () => this.runs.list(),
+      'runs.start': (req) => this.runs.start(req),
+      'runs.get': (req) => this.runs.get(req),
+      'runs.pause': (req) => this.runs.pause(req),
+      'runs.resume': (req) => this.runs.resume(req),
+      'runs.cancel': (req) => this.runs.cancel(req),
     };
   }
 
@@ -129,7 +148,9 @@ export class Controller {
     await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
     await removeStaleTempFiles(dataDir);
     const controller = new Controller({ ...options, dataDir });
-    await Promise.all([controller.hosts.list(), controller.settings.get(), controller.plan.get()]);
+    await Promise.all([controller.hosts.list(), controller.settings.get(), controller.plan.get(), controller.runs.list()]);
+    // Runs that had not ended when Ferry closed are watched again (their tasks ran on meanwhile).
+    await controller.runs.reattachAll();
     return controller;
   }
 
@@ -183,6 +204,7 @@ export class Controller {
 
   /** Closes the SSH connections Ferry holds (agents on hosts keep running). */
   async close(): Promise<void> {
+    await this.runs.close();
     await this.hostSessions.closeAll();
   }
 

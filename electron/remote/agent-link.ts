@@ -85,6 +85,7 @@ export class AgentLink extends EventEmitter {
   private closedBytes: ByteCounters = { sent: 0, received: 0 };
   private lostAt = 0;
   private reconnecting = false;
+  private lastAgentId: string | null = null;
   reconnects = 0;
 
   constructor(opts: AgentLinkOptions) {
@@ -109,6 +110,11 @@ export class AgentLink extends EventEmitter {
   /** The agent's pid as last seen. */
   get agentPid(): number | null {
     return this.current?.ready.pid ?? null;
+  }
+
+  /** The agent's id as last seen (it survives agent restarts: the identity is on the host). */
+  get agentId(): string | null {
+    return this.current?.ready.agentId ?? this.lastAgentId;
   }
 
   /** The agent's data port as last seen. */
@@ -199,6 +205,7 @@ export class AgentLink extends EventEmitter {
 
   private becomeReady(c: Connected): void {
     this.current = c;
+    this.lastAgentId = c.ready.agentId;
     this.stateValue = 'ready';
     c.session.once('close', (info) => {
       if (!info.expected) this.markLost(c, info.error?.message ?? 'the SSH connection closed');
