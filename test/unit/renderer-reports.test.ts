@@ -8,6 +8,7 @@ import type { CallName, ProblemRecord, ReportMeta } from '../../electron/contrac
 import { ConsoleClient, type Transport } from '../../renderer/src/api/client.ts';
 import { setConsoleApi } from '../../renderer/src/api/current.ts';
 import { ProblemPageCache, type ProblemPage } from '../../renderer/src/domain/reports-pages.ts';
+import { printDocument } from '../../renderer/src/domain/reports-print.ts';
 import { MAX_SCROLL_HEIGHT, rowAfterKey, rowsPerPage, scrollTopToReveal, visibleWindow, type Viewport } from '../../renderer/src/domain/reports-window.ts';
 import {
   averageRate,
@@ -314,6 +315,43 @@ describe('display rules', () => {
     expect(en.reports.matching(3, '3')).toBe('3 entries match');
     expect(zhCN.reports.problemCount(3, '3')).toBe('3 个条目');
     for (const c of PROBLEM_CATEGORIES) expect(zhCN.reports.categories[c]).toMatch(/\S/);
+  });
+});
+
+describe('printed report', () => {
+  const header = {
+    format: 'ferry-report' as const,
+    version: 1 as const,
+    taskId: 't1',
+    source: '/mnt/old',
+    destination: '/mnt/new',
+    mode: 'full',
+    verify: 'transferred' as const,
+    dryRun: false,
+    startedAt: '2026-01-01T00:00:00Z',
+    finishedAt: '2026-01-01T00:00:30Z',
+    passed: false,
+    error: null,
+    summary: {
+      entries: 3, files: 3, dirs: 0, symlinks: 0, hardLinks: 0, copied: 1, bytesCopied: 10, skippedUnchanged: 0, skippedByPolicy: 0, verified: 1,
+      different: 0, missing: 0, extra: 0, deleted: 0, changedDuringMigration: 0,
+      skipped: { total: 0, byReason: {} }, failed: { total: 2, byReason: { EACCES: 2 } }, wouldCopy: 0, wouldDelete: 0,
+    },
+  };
+  const detail = { meta: { id: 'r1', taskName: 'projects', taskId: 't1', source: '/mnt/old', destination: '/mnt/new', startedAt: header.startedAt, finishedAt: header.finishedAt, passed: false, problems: 2, bytes: 10 }, header };
+  const f = { num: (n: number) => String(n), bytes: (n: number) => `${n} B`, dateTime: (iso: string) => iso, duration: (s: number) => `${s} s` };
+
+  it('says what it lists, escapes names, and the verdict and counts come first', () => {
+    const rows = [{ path: { display: 'a\u202eb', rawBase64: undefined }, kind: 'file', category: 'failed' as const, code: 'EACCES', reason: 'denied' }];
+    const doc = printDocument(detail, { category: 'failed', search: 'a' }, rows, 2, en.reports, f, 'en', new Date('2026-01-02T00:00:00Z'));
+    expect(doc.title).toBe('Ferry verification report: projects');
+    expect(doc.verdictWord).toBe('Failed');
+    expect(doc.facts[0]).toEqual(['Source', '/mnt/old']);
+    expect(doc.facts.find(([k]) => k === 'Duration')?.[1]).toBe('30 s');
+    expect(doc.counts.find(([k]) => k === 'Failed')?.[1]).toBe('2 (EACCES: 2)');
+    expect(doc.rows).toEqual([['Failed', 'a\\u{202e}b', 'EACCES', 'denied']]);
+    expect(doc.scope).toBe('Failed, “a”: the first 1 of 2 entries. The CSV and JSON exports have all of them.');
+    expect(printDocument(detail, { category: null, search: '' }, rows, 1, en.reports, f, 'en', new Date()).scope).toBe('All: 1 entry.');
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * Export files in the web console: `reports.export` writes the file into Ferry's data
  * directory, and the page fetches it from `GET /api/exports/<fileName>` with the same bearer
- * token as its calls (so the token never appears in a URL), then saves it as a download or
- * opens it for printing. Only the page's own origin is contacted. The desktop app has no
+ * token as its calls (so the token never appears in a URL), then saves it as a download.
+ * Only the page's own origin is contacted. The desktop app has no
  * such route: it shows the saved file instead.
  */
 import { takeToken } from './web-transport.ts';
@@ -44,40 +44,4 @@ export function saveBlob(blob: Blob, fileName: string): void {
   a.remove();
   // The download has its own copy once started; free the URL after the click settled.
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
-
-/**
- * Opens an empty tab now (while the click still counts as the user's, so no popup blocker
- * steps in) and returns a function that shows an HTML export in it and opens the print dialog.
- * Returns null when the browser refused the tab.
- */
-export function openPrintTab(): { show(blob: Blob): void; close(): void } | null {
-  const tab = window.open('', '_blank');
-  if (!tab) return null;
-  return {
-    show(blob: Blob) {
-      const url = URL.createObjectURL(new Blob([blob], { type: 'text/html' }));
-      tab.location.href = url;
-      const started = Date.now();
-      const timer = setInterval(() => {
-        let ready: boolean;
-        try {
-          ready = tab.location.href === url && tab.document.readyState === 'complete';
-        } catch {
-          ready = false; // still the blank page of another origin for a moment
-        }
-        if (tab.closed || ready || Date.now() - started > 30_000) {
-          clearInterval(timer);
-          if (ready && !tab.closed) {
-            tab.focus();
-            tab.print();
-          }
-          setTimeout(() => URL.revokeObjectURL(url), 60_000);
-        }
-      }, 100);
-    },
-    close() {
-      tab.close();
-    },
-  };
 }

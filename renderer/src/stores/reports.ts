@@ -8,7 +8,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { CallResponse, ProblemCategory, ReportExportFormat, ReportMeta } from '../../../electron/contract/console.ts';
+import type { CallResponse, ProblemCategory, ProblemRecord, ReportExportFormat, ReportMeta } from '../../../electron/contract/console.ts';
 import { consoleApi } from '../api/current.ts';
 import { describeError, type Problem } from '../api/describe.ts';
 import { ProblemPageCache } from '../domain/reports-pages.ts';
@@ -42,6 +42,10 @@ export const useReportsStore = defineStore('ferry.reports', () => {
   /** Bumped whenever a page arrives or fails, so views redraw the rows they show. */
   const problemsVersion = ref(0);
   const counts = shallowRef<CategoryCounts | null>(null);
+  /** The report this console removed last (the view leaves its page and says so). */
+  const lastRemoved = ref<{ id: string; taskName: string } | null>(null);
+  /** A removal on its way: its own reports.changed is not "removed elsewhere". */
+  let removing: string | null = null;
 
   /** Bumped by every list snapshot; a slower list answer never overwrites a newer event. */
   let revision = 0;
@@ -59,7 +63,7 @@ export const useReportsStore = defineStore('ferry.reports', () => {
     status.value = 'ready';
     error.value = null;
     // The open report was removed elsewhere (another console tab, the CLI): say so.
-    if (openId.value !== null && detailStatus.value === 'ready' && !next.some((r) => r.id === openId.value)) {
+    if (openId.value !== null && openId.value !== removing && detailStatus.value === 'ready' && !next.some((r) => r.id === openId.value)) {
       detailStatus.value = 'error';
       detailError.value = { code: 'not-found', message: 'This report was removed.' };
       problems.value?.dispose();
@@ -92,20 +96,28 @@ export const useReportsStore = defineStore('ferry.reports', () => {
   /** Adds a report file by its path on Ferry's computer; throws ConsoleCallError when Ferry refuses it. */
   async function importFile(path: string): Promise<ReportMeta> {
     const meta = await consoleApi().call('reports.importFile', { path });
+    lastRemoved.value = null;
     if (!reports.value.some((r) => r.id === meta.id)) applyList([...reports.value, meta]);
     return meta;
   }
 
   async function remove(id: string): Promise<void> {
-    await consoleApi().call('reports.remove', { id });
-    if (reports.value.some((r) => r.id === id)) applyList(reports.value.filter((r) => r.id !== id));
-    if (openId.value === id) close();
+    const taskName = reports.value.find((r) => r.id === id)?.taskName ?? detail.value?.meta.taskName ?? id;
+    removing = id;
+    try {
+      await consoleApi().call('reports.remove', { id });
+      if (reports.value.some((r) => r.id === id)) applyList(reports.value.filter((r) => r.id !== id));
+      lastRemoved.value = { id, taskName };
+    } finally {
+      removing = null;
+    }
   }
 
   /** Opens a report: its header, then the first page of its problems and the category counts. */
   async function open(id: string): Promise<void> {
     if (openId.value === id && detailStatus.value !== 'error') return;
     close();
+    lastRemoved.value = null;
     openId.value = id;
     const mine = ++generation;
     detailStatus.value = 'loading';
@@ -169,6 +181,25 @@ export const useReportsStore = defineStore('ferry.reports', () => {
     }
   }
 
+  /**
+   * The open report's records for the current query, for printing: pages of 2000 up to `cap`.
+   * Returns them with the query's total (which may be more than `cap`).
+   */
+  async function printableProblems(cap: number): Promise<{ rows: ProblemRecord[]; total: number }> {
+    const id = openId.value;
+    if (id === null) return { rows: [], total: 0 };
+    const { category, search } = query.value;
+    const rows: ProblemRecord[] = [];
+    let total = Infinity;
+    while (rows.length < Math.min(cap, total)) {
+      const page = await consoleApi().call('reports.problems', { id, offset: rows.length, limit: Math.min(2000, cap - rows.length), category, search });
+      total = page.total;
+      if (page.records.length === 0) break;
+      rows.push(...page.records);
+    }
+    return { rows, total: Number.isFinite(total) ? total : rows.length };
+  }
+
   /** Has Ferry write an export into its data directory; throws ConsoleCallError when it cannot. */
   async function exportReport(id: string, format: ReportExportFormat): Promise<ExportedFile> {
     const api = consoleApi();
@@ -188,6 +219,7 @@ export const useReportsStore = defineStore('ferry.reports', () => {
     problems,
     problemsVersion,
     counts,
+    lastRemoved,
     init,
     load,
     importFile,
@@ -196,5 +228,6 @@ export const useReportsStore = defineStore('ferry.reports', () => {
     close,
     setQuery,
     exportReport,
+    printableProblems,
   };
 });
