@@ -78,7 +78,7 @@ ${reasonsBlock('Failed, by reason', 'failed-reasons', header.summary.failed.byRe
   <span id="shown-count" class="shown" data-testid="shown-count" aria-live="polite"></span>
 </div>
 <div class="grid-head" role="row"><div role="columnheader">Category</div><div role="columnheader">Kind</div><div role="columnheader">Path</div><div role="columnheader">Code</div><div role="columnheader">Reason</div></div>
-<div id="viewport" class="viewport" data-testid="rows-viewport" role="table" aria-label="Problem entries" aria-rowcount="${meta.problems + 1}"><div id="spacer" class="spacer"></div><div id="layer" class="layer" role="rowgroup"></div></div>
+<div id="viewport" class="viewport" data-testid="rows-viewport" tabindex="0" role="table" aria-label="Problem entries" aria-rowcount="${meta.problems + 1}"><div id="spacer" class="spacer"></div><div id="layer" class="layer" role="rowgroup"></div></div>
 <p id="empty" class="empty" hidden>No problem entries match.</p>
 <noscript><p class="note">The list of problem entries needs JavaScript; the summary above is complete without it.</p></noscript>
 <div class="print-only"><p id="print-note" class="note"></p>

@@ -89,7 +89,7 @@ export const VIEWER_SCRIPT = `
   var ROW_HEIGHT = 28;
   var OVERSCAN = 12;
   var PRINT_MAX_ROWS = ${PRINT_MAX_ROWS};
-  var LABELS = { skipped: 'Skipped', failed: 'Failed', changed: 'Changed during migration', different: 'Different',
+  var LABELS = { skipped: 'Skipped', failed: 'Failed', changed: 'Changed while read', different: 'Different',
     missing: 'Missing', extra: 'Extra', deleted: 'Deleted', 'would-copy': 'Would copy', 'would-delete': 'Would delete' };
   var data = JSON.parse(document.getElementById('ferry-report-data').textContent);
   var categories = data.categories;
