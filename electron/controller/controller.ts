@@ -148,7 +148,7 @@ export class Controller {
     await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
     await removeStaleTempFiles(dataDir);
     const controller = new Controller({ ...options, dataDir });
-    await Promise.all([controller.hosts.list(), controller.settings.get(), controller.plan.get(), controller.runs.list()]);
+    await Promise.all([controller.hosts.list(), controller.settings.get(), controller.plan.get(), controller.runs.list(), controller.reports.list()]);
     // Runs that had not ended when Ferry closed are watched again (their tasks ran on meanwhile).
     await controller.runs.reattachAll();
     return controller;

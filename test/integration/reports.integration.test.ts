@@ -256,6 +256,13 @@ describe('stored reports through the controller', () => {
     expect((await callError('reports.get', { id: meta.id })).code).toBe('not-found');
     controller = await open();
     expect(await call('reports.list')).toEqual([]);
+    // A damaged report list stops Ferry at start with a message naming the file; it is never reset.
+    const indexJson = path.join(dataDir, 'reports', 'index.json');
+    const good = fs.readFileSync(indexJson);
+    fs.writeFileSync(indexJson, '{"version":1,"reports":[{"meta":');
+    await expect(open()).rejects.toThrow(/reports\/index\.json is not a valid Ferry state file/);
+    expect(fs.readFileSync(indexJson, 'utf8')).toBe('{"version":1,"reports":[{"meta":');
+    fs.writeFileSync(indexJson, good);
   });
 });
 
