@@ -15,6 +15,8 @@ import { relToDisplay } from '../../agent/fs/relpath.ts';
 /** Bidi embeddings/overrides/isolates, marks, zero-width characters and the BOM. */
 const INVISIBLE_FORMAT = /[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
+const PLAIN_ASCII = /^[\x20-\x5b\x5d-\x7e]+$/;
+
 /** The display form of raw path bytes. */
 export function displayOfBytes(bytes: Uint8Array): string {
   return relToDisplay(bytes).replace(INVISIBLE_FORMAT, (ch) => `\\u{${(ch.codePointAt(0) ?? 0).toString(16)}}`);
@@ -30,6 +32,8 @@ export function pathBytes(p: ReportPath): Buffer {
  * only when the display is not those bytes as UTF-8. The agent's root path ('' shown as '.') stays '.'.
  */
 export function canonicalPath(p: ReportPath): ReportPath {
+  // Fast path for the common case: printable ASCII without a backslash is its own display form.
+  if (p.rawBase64 === undefined && p.display !== '' && PLAIN_ASCII.test(p.display)) return { display: p.display };
   const bytes = pathBytes(p);
   if (bytes.length === 0) return { display: '.' };
   const display = displayOfBytes(bytes);
