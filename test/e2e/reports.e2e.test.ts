@@ -262,6 +262,17 @@ describe('Reports screen', () => {
     expect(await reports.exportDone.textContent()).toContain('print');
   });
 
+  it('reads in Simplified Chinese too', async () => {
+    await shell.localeSelect.selectOption('zh-CN');
+    await expect.poll(() => shell.htmlLang()).toBe('zh-CN');
+    expect(await reports.verdict.textContent()).toContain('未通过');
+    expect(await reports.filter('failed').textContent()).toContain('失败');
+    expect(await page.locator('[data-test=report-started]').textContent()).toMatch(/2\d{3}年\d{1,2}月\d{1,2}日/);
+    await page.screenshot({ path: path.join(SHOTS, 'report-zh-CN.png'), fullPage: true });
+    await shell.localeSelect.selectOption('en');
+    await expect.poll(() => shell.htmlLang()).toBe('en');
+  });
+
   it('lists the report, newest first, and keeps screenshots of both pages', async () => {
     await shot('report', 'report.png');
     await reports.back.click();
