@@ -97,7 +97,7 @@ export async function runMigratePlanCli(argv: string[]): Promise<number> {
       signal: abort.signal,
     });
     if (result.outcome === 'interrupted' || !result.status) {
-      view.note(`Interrupted. Task ${result.taskId} keeps running on the hosts; run the same command again to reattach.`);
+      view.note(`Interrupted. Run the same command again to continue: task ${result.taskId}, once started, keeps running on the hosts.`);
       view.event('interrupted', { taskId: result.taskId });
       return 130;
     }

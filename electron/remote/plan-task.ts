@@ -51,9 +51,14 @@ function isoToNs(iso: string | null): string | null {
   return (BigInt(Date.parse(iso)) * 1_000_000n).toString();
 }
 
-/** The engine's task options from the plan's (everything but id and roots). */
-export function specOptionsFromPlan(options: TaskOptions): Omit<TaskSpecInput, 'taskId' | 'sourceRoot' | 'destinationRoot'> {
+/**
+ * The engine's task options from the plan's (everything but id and roots). The plan's bandwidth is
+ * one limit for the task; the engine applies its limit per source worker, so it is split evenly
+ * between the task's `sourceCount` source hosts.
+ */
+export function specOptionsFromPlan(options: TaskOptions, sourceCount = 1): Omit<TaskSpecInput, 'taskId' | 'sourceRoot' | 'destinationRoot'> {
   const bw = options.bandwidth;
+  const perSource = bw.bytesPerSecond === null ? null : Math.max(1, Math.floor(bw.bytesPerSecond / Math.max(1, sourceCount)));
   return {
     mode: options.mode,
     checksum: options.checksum,
@@ -63,7 +68,7 @@ export function specOptionsFromPlan(options: TaskOptions): Omit<TaskSpecInput, '
     newerThanNs: isoToNs(options.newerThan),
     olderThanNs: isoToNs(options.olderThan),
     mirror: options.mirror,
-    bwlimit: bw.bytesPerSecond === null ? null : { bytesPerSec: bw.bytesPerSecond, windows: bw.windows.map((w) => ({ from: minutesOf(w.from), to: minutesOf(w.to) })) },
+    bwlimit: perSource === null ? null : { bytesPerSec: perSource, windows: bw.windows.map((w) => ({ from: minutesOf(w.from), to: minutesOf(w.to) })) },
     verify: options.verify,
     dryRun: options.dryRun,
     ...(options.concurrency !== null ? { concurrency: options.concurrency } : {}),
@@ -140,7 +145,7 @@ export function resolvePlanTask(plan: Plan, taskName?: string, coordinator?: str
     options: task.options,
   };
   const spec = TaskSpecSchema.parse({
-    ...specOptionsFromPlan(task.options),
+    ...specOptionsFromPlan(task.options, sourceNames.size),
     taskId: remoteTaskId(task.name, identity),
     sourceRoot: source.address.directory,
     destinationRoot: destination.address.directory,

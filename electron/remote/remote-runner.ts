@@ -154,12 +154,15 @@ export async function runRemoteTask(opts: RemoteRunOptions): Promise<RemoteRunRe
   const totalBytes = (): ByteCounters => sum([...links.values()].map((l) => l.bytes()));
 
   try {
-    const opened = await Promise.allSettled(
+    const opening = Promise.allSettled(
       layout.workers.map(async (w) => {
         emit({ type: 'connecting', host: w.host.name, role: w.role });
         await linkOf(w.host.name).open();
       }),
     );
+    // Aborting while hosts connect or deploy returns at once (the links close in `finally`).
+    const opened = await Promise.race([opening, aborted(opts.signal)]);
+    if (opened === 'aborted') return interruptedResult(layout, links);
     const failures = opened.flatMap((r, i) => (r.status === 'rejected' ? [{ host: (layout.workers[i] as RemoteWorker).host.name, error: r.reason as Error }] : []));
     if (failures.length > 0) throw new RemoteHostsError(failures);
     const setup = totalBytes();
@@ -223,6 +226,31 @@ export async function runRemoteTask(opts: RemoteRunOptions): Promise<RemoteRunRe
   } finally {
     await Promise.all([...links.values()].map((l) => l.close()));
   }
+}
+
+/** Resolves with 'aborted' when the signal fires (never without a signal). */
+function aborted(signal: AbortSignal | undefined): Promise<'aborted'> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) resolve('aborted');
+    else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+  });
+}
+
+function interruptedResult(layout: RemoteTaskLayout, links: Map<string, AgentLink>): RemoteRunResult {
+  const none = { sent: 0, received: 0 };
+  const byHost = Object.fromEntries([...links].map(([n, l]) => [n, l.bytes()]));
+  return {
+    taskId: layout.spec.taskId,
+    layout,
+    outcome: 'interrupted',
+    status: null,
+    report: null,
+    passed: false,
+    bytes: { setup: sum(Object.values(byHost)), task: none, total: sum(Object.values(byHost)), byHost },
+    reconnects: Object.fromEntries([...links].map(([n, l]) => [n, l.reconnects])),
+    agents: Object.fromEntries([...links].map(([n, l]) => [n, { pid: l.agentPid, dataPort: l.dataPort }])),
+  };
 }
 
 /** Polls until the task is final; null when aborted. Status errors during reconnects are retried. */

@@ -41,13 +41,16 @@ interface CliResult {
   stderr: string;
 }
 
-/** Runs the built `ferry` command to its end. */
-function ferry(args: string[]): Promise<CliResult> {
+/** Runs the built `ferry` command to its end; `onStdout` sees the output as it comes (and may signal the child). */
+function ferry(args: string[], onStdout?: (soFar: string, child: ReturnType<typeof spawn>) => void): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [ferryCli, ...args], { env: cliEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      onStdout?.(stdout, child);
+    });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
@@ -180,7 +183,7 @@ describe('runRemoteTask across hosts', () => {
     const dataBytes = await writeTree(path.join(nasSrc, 'tree2'), 400, 3, 6 * MiB);
     const dest = path.join(nasDst, 'run2');
     await fs.mkdir(dest);
-    const plan = publicPlan({ name: 'dropped', from: '/mnt/src/tree2', to: '/mnt/dst/run2', options: { bandwidth: { bytesPerSecond: 2 * MiB } } });
+    const plan = publicPlan({ name: 'dropped', from: '/mnt/src/tree2', to: '/mnt/dst/run2', options: { bandwidth: { bytesPerSecond: 4 * MiB } } });
     const pids: Record<string, number> = {};
     const statuses: Array<{ at: number; filesDone: number; bytesDone: number }> = [];
     const lost = new Map<string, number>();
@@ -317,12 +320,12 @@ describe('ferry plan check --hosts', () => {
 });
 
 describe('ferry migrate --plan', () => {
-  it('refuses unknown host keys with their fingerprints, runs once they are accepted, and refuses a changed key', async () => {
-    await writeTree(path.join(nasSrc, 'tree4'), 200, 1, 2 * MiB);
+  it('refuses unknown host keys with their fingerprints, runs once they are accepted, reattaches after Ctrl-C, and refuses a changed key', async () => {
+    await writeTree(path.join(nasSrc, 'tree4'), 100, 1, MiB);
     await fs.mkdir(path.join(nasDst, 'run4'));
     const fresh = path.join(work, 'fresh-data');
     const file = path.join(work, 'plan.yaml');
-    await fs.writeFile(file, planToYaml(publicPlan({ name: 'cli', from: '/mnt/src/tree4', to: '/mnt/dst/run4' })));
+    await fs.writeFile(file, planToYaml(publicPlan({ name: 'cli', from: '/mnt/src/tree4', to: '/mnt/dst/run4', options: { bandwidth: { bytesPerSecond: 200 * 1024 } } })));
 
     const refused = await ferry(['migrate', '--plan', file, '--data-dir', fresh]);
     expect(refused.code).toBe(1);
@@ -333,9 +336,22 @@ describe('ferry migrate --plan', () => {
 
     const accept = ['src1', 'src2', 'dst1', 'dst2'].flatMap((h) => ['--accept-host-key', `${h}=${lab.host(h).hostKeyFingerprint}`]);
     const reportFile = path.join(work, 'cli-report.json');
-    const run = await ferry(['migrate', '--plan', file, '--data-dir', fresh, '--json', '--report', reportFile, ...accept]);
+    // Ctrl-C once the task started: the CLI leaves, the task keeps running on the hosts.
+    let interrupted = false;
+    const first = await ferry(['migrate', '--plan', file, '--data-dir', fresh, '--json', ...accept], (out, child) => {
+      if (!interrupted && out.includes('"event":"started"')) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    expect(first.code, first.stderr + first.stdout.slice(-2000)).toBe(130);
+    expect(parseEvents(first.stdout).some((e) => e.event === 'interrupted')).toBe(true);
+    // The same command again reattaches to the same task and sees it through.
+    const run = await ferry(['migrate', '--plan', file, '--data-dir', fresh, '--json', '--report', reportFile]);
     expect(run.code, run.stderr + run.stdout.slice(-2000)).toBe(0);
     const events = parseEvents(run.stdout);
+    const started = events.find((e) => e.event === 'started');
+    expect(started).toMatchObject({ resumed: true, taskId: parseEvents(first.stdout).find((e) => e.event === 'started')?.taskId });
     const finished = events.find((e) => e.event === 'finished') as { passed: boolean; bytes: { task: { sent: number; received: number } } };
     expect(finished.passed).toBe(true);
     expect(events.some((e) => e.event === 'progress')).toBe(true);

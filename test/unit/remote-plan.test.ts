@@ -66,7 +66,8 @@ describe('resolvePlanTask', () => {
     );
     expect(spec).toMatchObject({ mode: 'incremental', checksum: true, exclude: ['*.tmp'], mirror: true, concurrency: 16 });
     expect(spec.newerThanNs).toBe((BigInt(Date.parse('2026-01-01T00:00:00Z')) * 1_000_000n).toString());
-    expect(spec.bwlimit).toEqual({ bytesPerSec: 1000, windows: [{ from: 1320, to: 390 }] });
+    // One limit for the task, split between its two source hosts (the engine limits each source).
+    expect(spec.bwlimit).toEqual({ bytesPerSec: 500, windows: [{ from: 1320, to: 390 }] });
   });
 
   it('derives the task id from the plan task: the same task keeps it, changed options or hosts get a new one', () => {
