@@ -18,6 +18,7 @@ function writerBundle(): Promise<string> {
   bundle ??= (async () => {
     ensureNativeBuilt();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-report-writer-'));
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
     const outfile = path.join(dir, 'report-writer.mjs');
     const banner = { js: "import { createRequire as __ferryCreateRequire } from 'node:module'; const require = __ferryCreateRequire(import.meta.url);" };
     await build({ entryPoints: [path.join(REPO_ROOT, 'test/helpers/report-writer-entry.ts')], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node24', banner, logLevel: 'warning' });
