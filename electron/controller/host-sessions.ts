@@ -12,6 +12,7 @@
 import type { AgentState, DeployProgress, Host, HostFacts, HostFailure, HostOperation, HostSecret, HostStatus, PresentedHostKey } from '../contract/console.ts';
 import type { SshAuth } from '../ssh/auth.ts';
 import { connect } from '../ssh/connect.ts';
+import { isSshError } from '../ssh/errors.ts';
 import { HostKeyStore } from '../ssh/host-key-store.ts';
 import { readHostKey } from '../ssh/host-key-probe.ts';
 import type { SshSession } from '../ssh/session.ts';
@@ -135,6 +136,9 @@ export class HostSessions {
   /**
    * Runs one operation on a host with its (reused or new) connection. Refuses with 'busy' while
    * another runs; any thrown error becomes `{ok:false, failure}` and is recorded in the status.
+   * A reused connection that turns out dead is replaced and the operation run once more (every
+   * operation here may run twice: probes and status reads only read, deploy and the agent's
+   * lifecycle steps are idempotent).
    */
   async run<T extends object>(id: string, op: HostOperation, work: (ctx: { host: Host; session: SshSession }) => Promise<T>, secret?: HostSecret): Promise<OpResult<T>> {
     // An unknown id is a call error (the console's list is stale), not a host failure.
@@ -145,8 +149,16 @@ export class HostSessions {
     let host: Host | null = null;
     try {
       host = found.host;
+      const reused = entry.session !== null && !entry.session.closed && !secret;
       const session = await this.session(found.host, found.all, secret);
-      const value = await work({ host: found.host, session });
+      let value: T;
+      try {
+        value = await work({ host: found.host, session });
+      } catch (err) {
+        if (!reused || !isSshError(err, 'connection-lost')) throw err;
+        if (entry.session === session) await this.closeEntry(entry);
+        value = await work({ host: found.host, session: await this.session(found.host, found.all) });
+      }
       this.update(id, { busy: null, progress: null, failure: null });
       return { ok: true, ...value };
     } catch (err) {

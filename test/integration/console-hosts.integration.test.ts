@@ -106,6 +106,16 @@ describe('hosts.test and hosts.trustKey', () => {
     expect((await call('hosts.statusList', {})).find((s) => s.hostId === host.id)?.connection).toBe('connected');
   });
 
+  it('reconnects when the connection it would reuse has just died', async () => {
+    const id = hostIds.h1 as string;
+    for (let round = 0; round < 3; round++) {
+      await lab.dropConnections('h1', { how: 'kill' });
+      const again = await call('hosts.test', { id });
+      expect(again.ok, again.ok ? '' : again.failure.message).toBe(true);
+    }
+    expect(lastStatus(id)?.connection).toBe('connected');
+  });
+
   it('refuses a changed host key, with an explanation, and does not let trustKey replace it', async () => {
     const host = await addHost('h2');
     expect((await trustAndTest('h2')).ok).toBe(true);
