@@ -11,6 +11,8 @@ import { TaskPhase, TaskProgress } from '../../agent/protocol/task.ts';
 import { HostFailure, HostSecret } from './host-ops.ts';
 import { PlanName } from './plan.ts';
 
+export { TaskPhase, TaskProgress } from '../../agent/protocol/task.ts';
+
 /**
  * starting: connecting, deploying and creating the task; running / paused / waiting: as the
  * coordinator says; detached: Ferry is not watching (it could not reach a host, or it was closed

@@ -7,10 +7,10 @@
  */
 import { onBeforeUnmount, ref } from 'vue';
 
-export const STEPS = ['plan', 'hosts', 'tunnels', 'mounts', 'addresses', 'tasks', 'plan-file', 'reports'] as const;
+export const STEPS = ['plan', 'hosts', 'tunnels', 'mounts', 'addresses', 'tasks', 'runs', 'plan-file', 'reports'] as const;
 export type Step = (typeof STEPS)[number];
 /** Steps with a real screen in this release. */
-export const AVAILABLE_STEPS: ReadonlySet<Step> = new Set<Step>(['plan', 'hosts', 'tunnels', 'mounts', 'addresses', 'tasks', 'plan-file', 'reports']);
+export const AVAILABLE_STEPS: ReadonlySet<Step> = new Set<Step>(['plan', 'hosts', 'tunnels', 'mounts', 'addresses', 'tasks', 'runs', 'plan-file', 'reports']);
 export const DEFAULT_STEP: Step = 'hosts';
 
 /** The step of a hash: its first segment ("#/reports/abc" is the Reports step); unknown ones give the default step. */

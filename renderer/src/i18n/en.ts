@@ -4,6 +4,7 @@
  * Functions take values already formatted for the locale.
  */
 import type { HostFailureCode } from '../../../electron/contract/console.ts';
+import { runsEn } from './runs-en.ts';
 
 /** "1 host" / "3 hosts": English needs the count itself to choose the form. */
 const plural = (count: number, n: string, one: string, other: string) => `${n} ${count === 1 ? one : other}`;
@@ -24,6 +25,7 @@ export const en = {
       mounts: 'Mounts',
       addresses: 'Addresses',
       tasks: 'Tasks',
+      runs: 'Run',
       'plan-file': 'Plan file',
       reports: 'Reports',
     },
@@ -34,6 +36,7 @@ export const en = {
       mounts: 'NFS exports on each tunnel',
       addresses: 'Where the data lives',
       tasks: 'What to copy, and how',
+      runs: 'Start, watch, verify',
       'plan-file': 'Import and export YAML',
       reports: 'Evidence and sign-off',
     },
@@ -693,6 +696,7 @@ export const en = {
     detailTitle: 'Selected entry',
     detail: { path: 'Path', rawBytes: 'Bytes of the name', note: 'Note', category: 'Category', kind: 'Kind', code: 'Code', reason: 'Reason' },
   },
+  runs: runsEn,
   errors: {
     'bad-json': 'Ferry could not read the request. Reload the console.',
     unauthorized: 'The access token is missing or wrong. Open the console with the full URL Ferry printed.',

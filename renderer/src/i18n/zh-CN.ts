@@ -1,5 +1,6 @@
 /** 简体中文. Typed as `Messages`, so it has exactly the keys and signatures of the English catalogue. */
 import type { Messages } from './en.ts';
+import { runsZhCN } from './runs-zh-CN.ts';
 
 /** Ferry's schema messages are English; the ones this console knows are shown in Chinese. */
 const ISSUES: Record<string, string> = {
@@ -46,6 +47,7 @@ export const zhCN: Messages = {
       mounts: '挂载',
       addresses: '地址',
       tasks: '任务',
+      runs: '运行',
       'plan-file': '计划文件',
       reports: '报告',
     },
@@ -56,6 +58,7 @@ export const zhCN: Messages = {
       mounts: '各隧道的 NFS 导出',
       addresses: '数据所在位置',
       tasks: '复制什么、如何复制',
+      runs: '启动、查看、校验',
       'plan-file': '导入与导出 YAML',
       reports: '证据与验收',
     },
@@ -703,6 +706,7 @@ export const zhCN: Messages = {
     detailTitle: '所选条目',
     detail: { path: '路径', rawBytes: '名称的字节', note: '说明', category: '类别', kind: '类型', code: '代码', reason: '原因' },
   },
+  runs: runsZhCN,
   errors: {
     'bad-json': 'Ferry 无法读取该请求。请重新加载控制台。',
     unauthorized: '访问令牌缺失或错误。请使用 Ferry 打印的完整网址打开控制台。',
