@@ -12,19 +12,13 @@ import { build } from 'esbuild';
 import { findNode24 } from './engine-build.ts';
 import { REPO_ROOT, ensureNativeBuilt } from './make-tree.ts';
 
-let bundle: Promise<string> | null = null;
-
-function writerBundle(): Promise<string> {
-  bundle ??= (async () => {
-    ensureNativeBuilt();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-report-writer-'));
-    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-    const outfile = path.join(dir, 'report-writer.mjs');
-    const banner = { js: "import { createRequire as __ferryCreateRequire } from 'node:module'; const require = __ferryCreateRequire(import.meta.url);" };
-    await build({ entryPoints: [path.join(REPO_ROOT, 'test/helpers/report-writer-entry.ts')], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node24', banner, logLevel: 'warning' });
-    return outfile;
-  })();
-  return bundle;
+/** Bundles the writer entry into `dir` (esbuild, well under a second). */
+async function writerBundle(dir: string): Promise<string> {
+  ensureNativeBuilt();
+  const outfile = path.join(dir, 'report-writer.mjs');
+  const banner = { js: "import { createRequire as __ferryCreateRequire } from 'node:module'; const require = __ferryCreateRequire(import.meta.url);" };
+  await build({ entryPoints: [path.join(REPO_ROOT, 'test/helpers/report-writer-entry.ts')], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node24', banner, logLevel: 'warning' });
+  return outfile;
 }
 
 export interface ReportFixtureOptions {
@@ -36,9 +30,9 @@ export interface ReportFixtureOptions {
 
 /** Writes the report to `reportFile` and returns how long the writer took (ms). */
 export async function writeFixtureReport(reportFile: string, options: ReportFixtureOptions): Promise<number> {
-  const script = await writerBundle();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-report-journal-'));
   try {
+    const script = await writerBundle(work);
     const specFile = path.join(work, 'spec.json');
     const spec = { stateDir: path.join(work, 'state'), reportFile, problems: options.problems, verified: options.verified ?? 0, extraNamesBase64: (options.extraNames ?? []).map((b) => b.toString('base64')) };
     fs.writeFileSync(specFile, JSON.stringify(spec));
