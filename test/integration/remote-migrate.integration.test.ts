@@ -175,6 +175,8 @@ describe('runRemoteTask across hosts', () => {
     console.log(
       `remote migrate: ${(dataBytes / MiB).toFixed(1)} MiB in ${ms} ms; workstation SSH bytes during the task ${task} (${((task / dataBytes) * 100).toFixed(2)} % of the data), setup incl. deploy ${result.bytes.setup.sent + result.bytes.setup.received}`,
     );
+    const deploys = events.flatMap((e) => (e.type === 'deployed' ? [`${e.host} ${(e.deploy.bytesSent / MiB).toFixed(1)} MiB in ${e.deploy.ms} ms`] : []));
+    console.log(`deploys: ${deploys.join('; ')}`);
     expect(task).toBeLessThan(dataBytes * 0.05);
     expect(result.report?.summary.bytesCopied).toBeGreaterThanOrEqual(dataBytes);
   }, 150_000);
