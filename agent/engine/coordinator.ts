@@ -201,6 +201,7 @@ export class Coordinator {
       errorCode: this.errorCode,
       workers: [...this.workers].map((w) => ({ agentId: w.agentId, role: w.role, inflight: w.jobs.size, bytesDone: this.workerBytes.get(workerKey(w)) ?? 0 })),
       progress: this.progress(),
+      departedWorkers: this.departedWorkers(),
       passed: this.passed,
       startedAt: this.startedAt,
       resumes: this.resumes,
@@ -692,6 +693,16 @@ export class Coordinator {
     for (const f of retry) (isLarge(f) ? this.largeQueue : this.readyQueue).push(f);
     this.countBytes(job.worker, copiedBytes);
     if (job.dest) this.countBytes(job.dest, copiedBytes);
+  }
+
+  /** Byte totals of workers that counted bytes and are not connected now. */
+  private departedWorkers(): NonNullable<TaskStatus['departedWorkers']> {
+    const connected = new Set([...this.workers].map(workerKey));
+    return [...this.workerBytes].flatMap(([key, bytesDone]) => {
+      if (connected.has(key)) return [];
+      const [role, ...rest] = key.split(':');
+      return [{ agentId: rest.join(':'), role: role === 'destination' ? ('destination' as const) : ('source' as const), bytesDone }];
+    });
   }
 
   private countBytes(w: WorkerLink, bytes: number): void {

@@ -83,6 +83,8 @@ export const TaskStatus = z.object({
     }),
   ),
   progress: TaskProgress,
+  /** Workers that moved bytes and are no longer connected (e.g. told to stop at the end), with their totals; absent from older agents. */
+  departedWorkers: z.array(z.object({ agentId: z.string(), role: z.enum(['source', 'destination']), bytesDone: z.number() })).optional(),
   /** Set when the report is written (state done). */
   passed: z.boolean().nullable(),
   startedAt: z.string(),

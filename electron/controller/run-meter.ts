@@ -4,7 +4,8 @@
  * throughput, and a throughput history for the chart (one sample per status, halved in resolution
  * when it reaches MAX_SAMPLES, so a long run keeps its whole shape in bounded memory). Counters
  * that go down (a coordinator restarted and counts from zero again) start that series afresh
- * instead of giving negative rates. Pure arithmetic: no IO, no clocks but the `now` it is given.
+ * instead of giving negative rates. Agents that left the status (the task ended) stay listed with
+ * their last byte count and no rate. Pure arithmetic: no IO, no clocks but the `now` it is given.
  */
 import type { TaskStatus } from '../../agent/protocol/task.ts';
 import { RUN_RATE_WINDOW_MS, type RunAgent, type RunSample } from '../contract/task-runs.ts';
@@ -52,10 +53,12 @@ export class RunMeter {
   private origin: number | null = null;
   private latest: TaskStatus | null = null;
   private agentHosts: ReadonlyMap<string, string> = new Map();
+  /** Every agent seen in this watch, as last seen (workers leave the status when the task ends). */
+  private readonly seen = new Map<string, TaskStatus['workers'][number]>();
 
-  /** Which plan host each agent id runs on (from the run's links). */
+  /** Which plan host each agent id runs on (from the run's links; kept after the links close). */
   setAgentHosts(byAgentId: ReadonlyMap<string, string>): void {
-    this.agentHosts = byAgentId;
+    this.agentHosts = new Map([...this.agentHosts, ...byAgentId]);
   }
 
   add(status: TaskStatus, now: number): void {
@@ -64,7 +67,15 @@ export class RunMeter {
     this.bytes.add(now, status.progress.bytesDone);
     this.files.add(now, status.progress.filesDone);
     const perAgent: Record<string, number> = {};
+    const present = new Set(status.workers.map(agentKey));
+    for (const [key, w] of this.seen) if (!present.has(key)) this.seen.set(key, { ...w, inflight: 0 });
+    // A worker that left after its last results: its final total (the coordinator keeps it).
+    for (const d of status.departedWorkers ?? []) {
+      const key = agentKey(d);
+      if (!present.has(key)) this.seen.set(key, { agentId: d.agentId, role: d.role, inflight: 0, bytesDone: d.bytesDone });
+    }
     for (const w of status.workers) {
+      this.seen.set(agentKey(w), w);
       if (w.bytesDone === undefined) continue;
       const key = agentKey(w);
       let series = this.agentSeries.get(key);
@@ -86,9 +97,10 @@ export class RunMeter {
       bytesPerSec,
       filesPerSec: this.files.rate(),
       etaSeconds: status ? eta(status, bytesPerSec) : null,
-      agents: (status?.workers ?? []).map((w) => {
+      agents: [...this.seen.values()].map((w) => {
         const key = agentKey(w);
         const counted = w.bytesDone !== undefined;
+        const gone = !(status?.workers ?? []).some((x) => agentKey(x) === key);
         return {
           key,
           agentId: w.agentId,
@@ -96,7 +108,7 @@ export class RunMeter {
           role: w.role,
           inflight: w.inflight,
           bytesDone: counted ? (w.bytesDone as number) : null,
-          bytesPerSec: counted ? (this.agentSeries.get(key)?.rate() ?? 0) : null,
+          bytesPerSec: counted ? (gone ? 0 : (this.agentSeries.get(key)?.rate() ?? 0)) : null,
         };
       }),
       samples: this.samples,
