@@ -307,7 +307,7 @@ export class Worker {
             this.sendMsg({ t: 'listed', job, dir: d.id, entries: chunk, errors: errors.splice(0), ...(hashes ? { hashes } : {}), done: false });
             chunk = [];
             hashes = hash ? {} : undefined;
-            await yieldToLoop();
+            await this.paceListing();
           }
         }
         // An empty listing of a vanished mount looks like an empty directory: check before trusting it.
@@ -321,6 +321,17 @@ export class Worker {
       }
     }
     this.sendMsg({ t: 'done', job });
+  }
+
+  /**
+   * Between two chunks of a listing: waits while the channel to the coordinator has a backlog (a
+   * directory of millions of entries would otherwise be held in this process's write buffer),
+   * else just lets the event loop run.
+   */
+  private async paceListing(): Promise<void> {
+    const ch = this.channel;
+    if (ch && !ch.closed && ch.socket.writableNeedDrain) await ch.drain().catch(() => undefined);
+    else await yieldToLoop();
   }
 
   private async runCopy(job: number, dest: DataTarget, items: Extract<CoordinatorMessage, { t: 'copy' }>['items']): Promise<void> {
