@@ -228,11 +228,9 @@ export class RunOwner {
     this.meter.add(status, Date.now());
     const state = status.state as RunState;
     const changed = state !== this.record.state || status.phase !== this.record.phase || status.message !== this.record.message;
-    // A final status is written by finish(), with the report.
+    // A final state is saved by finish(), with the report and the end time.
     const final = state === 'done' || state === 'failed' || state === 'cancelled';
-    this.record = final
-      ? { ...this.record, phase: status.phase, progress: status.progress }
-      : { ...this.record, state, phase: status.phase, message: status.message, errorCode: status.errorCode, progress: status.progress };
+    this.record = { ...this.record, state, phase: status.phase, message: status.message, errorCode: status.errorCode, progress: status.progress };
     if (!final && (changed || force || Date.now() - this.lastSaved >= PROGRESS_SAVE_MS)) await this.save();
     this.schedulePublish();
   }

@@ -52,10 +52,10 @@ function lastRun(runId: string): Run | undefined {
   return undefined;
 }
 
-async function waitFor(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
+async function waitFor(what: string | (() => string), check: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -74,6 +74,18 @@ function bytesUnder(dir: string): number {
   return total;
 }
 
+/** runs.start, trusting every unknown host key it reports (as the operator would after comparing it). */
+async function startTrusting(req: CallRequest<'runs.start'>): Promise<CallResponse<'runs.start'>> {
+  for (let i = 0; i < 5; i++) {
+    const result = await call('runs.start', req);
+    if (result.ok || result.failure.code !== 'host-key-unknown') return result;
+    const host = Object.values(lab.hosts).find((h) => h.hostKeyFingerprint === result.failure.hostKey?.fingerprint);
+    expect(host, 'the fingerprint of a lab host').toBeDefined();
+    expect((await call('hosts.trustKey', { id: result.failure.hostId, fingerprint: result.failure.hostKey?.fingerprint as string })).ok).toBe(true);
+  }
+  throw new Error('runs.start kept reporting unknown host keys');
+}
+
 async function defineTask(name: string, from: string, to: string, bytesPerSecond: number): Promise<void> {
   await call('addresses.save', { address: { name: `${name}-from`, tunnel: 'old-nas', directory: from } });
   await call('addresses.save', { address: { name: `${name}-to`, tunnel: 'new-nas', directory: to } });
@@ -89,7 +101,8 @@ beforeAll(async () => {
   distDir = await makeAgentDist(path.join(work, 'dist'));
   const src = { source: nasSrc, target: '/mnt/src' };
   const dst = { source: nasDst, target: '/mnt/dst' };
-  lab = await createTestLab({ hosts: [{ name: 'src1', binds: [src] }, { name: 'src2', binds: [src] }, { name: 'dst1', binds: [dst] }] });
+  // pw1 logs in with a password (its own machine: agents of two users on one host would share a data port).
+  lab = await createTestLab({ hosts: [{ name: 'src1', binds: [src] }, { name: 'src2', binds: [src] }, { name: 'dst1', binds: [dst] }, { name: 'pw1', binds: [src] }] });
   dataDir = path.join(work, 'data');
   controller = await openController();
   for (const name of ['src1', 'src2', 'dst1']) await call('hosts.add', { name, address: lab.host(name).address, auth: { kind: 'key', keyFile: lab.clientKey.path } });
@@ -218,5 +231,36 @@ describe('runs of plan tasks through the console contract', () => {
     const diffs = compareTrees(path.join(nasSrc, 'tree2'), path.join(nasDst, 'run2'));
     expect(diffs, formatDifferences(diffs)).toEqual([]);
     console.log(`reattach: ${before} bytes done at close (${onDiskAtClose} on disk), ${first.run.progress?.bytesDone} at the first snapshot, ${first.at - reopenedAt} ms after reopening`);
+  }, 300_000);
+
+  it('asks for a password before anything runs, says when it is wrong, runs with the right one, and cancels on the hosts', async () => {
+    const pw = await call('hosts.add', { name: 'pw-src', address: lab.host('pw1').address, user: lab.passwordUser, auth: { kind: 'password' } });
+    await call('tunnels.save', { tunnel: { name: 'pw-nas', role: 'source', hosts: ['pw-src'] } });
+    await writeTree(path.join(nasSrc, 'tree3'), 100, 2, 4 * MiB);
+    await call('addresses.save', { address: { name: 'pw-from', tunnel: 'pw-nas', directory: '/mnt/src/tree3' } });
+    await call('addresses.save', { address: { name: 'pw-to', tunnel: 'new-nas', directory: '/mnt/dst/run3' } });
+    await fs.mkdir(path.join(nasDst, 'run3'));
+    await call('taskDefs.save', { task: { name: 'pw', source: 'pw-from', destination: 'pw-to', options: { bandwidth: { bytesPerSecond: MiB, windows: [] } } } });
+
+    // Host keys are checked at login; a password host without its password is asked for first.
+    const needed = await startTrusting({ task: 'pw' });
+    expect(needed).toMatchObject({ ok: false, failure: { code: 'password-needed', hostId: pw.id, authMethod: 'password' } });
+    const wrong = await startTrusting({ task: 'pw', secret: { hostId: pw.id, secret: { password: 'not-the-password' } } });
+    expect(wrong).toMatchObject({ ok: false, failure: { code: 'auth-failed', hostId: pw.id, authMethod: 'password' } });
+    expect((await call('runs.list', {})).some((r) => r.taskName === 'pw')).toBe(false);
+
+    const started = await startTrusting({ task: 'pw', secret: { hostId: pw.id, secret: { password: lab.password } } });
+    expect(started.ok, JSON.stringify(started)).toBe(true);
+    if (!started.ok) return;
+    const id = started.run.id;
+    await waitFor(() => `the run to copy (${JSON.stringify(lastRun(id))})`, () => progressOf(id).some((s) => s.run.state === 'running' && (s.run.progress?.filesDone ?? 0) > 0), 120_000);
+    const cancelled = await call('runs.cancel', { id });
+    expect(cancelled.state).toBe('cancelled');
+    await waitFor('the cancelled run to end', () => lastRun(id)?.endedAt != null, 60_000);
+    expect(lastRun(id)).toMatchObject({ state: 'cancelled', passed: null, reportId: null });
+    // Nothing more to control on an ended run.
+    const again = await controller.dispatch('runs.pause', { id });
+    expect(again.ok).toBe(false);
+    if (!again.ok) expect(again.error.code).toBe('conflict');
   }, 300_000);
 });
