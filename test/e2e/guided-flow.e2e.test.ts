@@ -252,6 +252,15 @@ describe('the guided flow, from an empty data directory to a verified report', (
     const diffs = compareTrees(path.join(nasSrc, 'projects'), path.join(nasDst, 'projects'));
     expect(diffs, formatDifferences(diffs)).toEqual([]);
     await tour(8, 'run-done');
+    // The same page in Chinese.
+    await shell.localeSelect.selectOption('zh-CN');
+    await expect.poll(() => shell.htmlLang()).toBe('zh-CN');
+    expect(await runs.state.textContent()).toBe('已完成');
+    expect(await runs.verdict.textContent()).toContain('校验通过');
+    await fs.mkdir(path.join(ROOT, 'test-output/screenshots'), { recursive: true });
+    await page.screenshot({ path: path.join(ROOT, 'test-output/screenshots/run-done-zh-CN.png'), fullPage: true });
+    await shell.localeSelect.selectOption('en');
+    await expect.poll(() => shell.htmlLang()).toBe('en');
 
     // The run list shows it done, with its verdict.
     await page.locator('[data-test=runs-back]').click();
