@@ -1,0 +1,115 @@
+// The runs store as a cache of Ferry's runs: it subscribes to runs.changed and runs.progress
+// before it loads the list (so a reload reconnects without a gap), keeps the newest snapshot of
+// each run, and turns a start's typed failure into a question: an unknown key is trusted with
+// hosts.trustKey and the task started again; a password goes back with the host it is for.
+import { createPinia, setActivePinia } from 'pinia';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { CallName, HostFailure, Run, RunSnapshot } from '../../electron/contract/console.ts';
+import { ConsoleClient, type Transport } from '../../renderer/src/api/client.ts';
+import { setConsoleApi } from '../../renderer/src/api/current.ts';
+import { useRunsStore } from '../../renderer/src/stores/runs.ts';
+
+interface Pending {
+  name: CallName;
+  req: unknown;
+  resolve: (envelope: unknown) => void;
+}
+
+/** A transport whose answers the test hands out one by one, recording the order of things. */
+class ScriptedTransport implements Transport {
+  readonly shell = 'web' as const;
+  readonly hello = { protocolVersion: 1, appVersion: 'test' };
+  readonly pending: Pending[] = [];
+  readonly log: string[] = [];
+  invoke(name: CallName, req: unknown): Promise<unknown> {
+    this.log.push(`call ${name}`);
+    return new Promise((resolve) => this.pending.push({ name, req, resolve }));
+  }
+  answer(name: CallName, envelope: unknown): Pending {
+    const index = this.pending.findIndex((p) => p.name === name);
+    if (index < 0) throw new Error(`no pending ${name}; pending: ${this.pending.map((p) => p.name).join(', ')}`);
+    const [p] = this.pending.splice(index, 1) as [Pending];
+    p.resolve(envelope);
+    return p;
+  }
+  close(): void {}
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+function run(id: string, state: Run['state'] = 'running'): Run {
+  return { id, taskName: 'projects', taskId: null, state, phase: 'copy', message: null, errorCode: null, failure: null, coordinator: 'dst1', sources: ['src1'], destinations: ['dst1'], createdAt: '2026-01-01T00:00:00Z', endedAt: null, progress: null, passed: null, reportId: null };
+}
+
+function snapshot(id: string, updatedAt: string, bytesPerSec: number): RunSnapshot {
+  return { run: run(id), bytesPerSec, filesPerSec: 0, etaSeconds: null, elapsedSeconds: 1, agents: [], samples: [], links: [], notes: [], updatedAt };
+}
+
+function failure(code: HostFailure['code'], extra: Partial<HostFailure> = {}): HostFailure {
+  return { code, message: code, stage: 'target', hostId: 'h-src1', hostName: 'src1', hostKey: null, authMethod: null, logTail: null, ...extra };
+}
+
+let transport: ScriptedTransport;
+let client: ConsoleClient;
+
+beforeEach(() => {
+  setActivePinia(createPinia());
+  transport = new ScriptedTransport();
+  client = new ConsoleClient().attach(transport);
+  const on = client.on.bind(client);
+  client.on = ((event, handler) => {
+    transport.log.push(`subscribe ${event}`);
+    return on(event, handler);
+  }) as ConsoleClient['on'];
+  setConsoleApi(client);
+});
+
+describe('runs store', () => {
+  it('subscribes to runs.changed and runs.progress before loading the list, and keeps the newest snapshot', async () => {
+    const store = useRunsStore();
+    const init = store.init();
+    const listed = transport.log.indexOf('call runs.list');
+    expect(transport.log.indexOf('subscribe runs.changed')).toBeLessThan(listed);
+    expect(transport.log.indexOf('subscribe runs.progress')).toBeLessThan(listed);
+    client.event({ event: 'runs.changed', payload: [run('r1'), run('r2')] });
+    transport.answer('runs.list', { ok: true, result: [run('r1')] }); // older than the event
+    await init;
+    expect(store.runs.map((r) => r.id)).toEqual(['r1', 'r2']);
+    client.event({ event: 'runs.progress', payload: snapshot('r1', '2026-01-01T00:00:02Z', 200) });
+    client.event({ event: 'runs.progress', payload: snapshot('r1', '2026-01-01T00:00:01Z', 100) }); // late
+    expect(store.snapshots.r1?.bytesPerSec).toBe(200);
+  });
+
+  it('asks to verify an unknown key, trusts exactly it, and starts the task again', async () => {
+    const store = useRunsStore();
+    const starting = store.start('projects');
+    expect(store.starting).toBe('projects');
+    const key = { keyType: 'ssh-ed25519', fingerprint: `SHA256:${'A'.repeat(43)}`, knownAt: [] };
+    transport.answer('runs.start', { ok: true, result: { ok: false, failure: failure('host-key-unknown', { hostKey: key }) } });
+    expect(await starting).toBeNull();
+    expect(store.question).toMatchObject({ kind: 'host-key', task: 'projects', failure: { hostId: 'h-src1' } });
+    const accepted = store.acceptKey();
+    expect(store.question).toBeNull();
+    const trust = transport.answer('hosts.trustKey', { ok: true, result: { ok: true, hostKey: key, alreadyKnown: false } });
+    expect(trust.req).toEqual({ id: 'h-src1', fingerprint: key.fingerprint });
+    await flush();
+    const again = transport.answer('runs.start', { ok: true, result: { ok: true, run: run('r9', 'starting') } });
+    expect(again.req).toEqual({ task: 'projects' });
+    expect((await accepted)?.id).toBe('r9');
+    expect(store.runs.map((r) => r.id)).toEqual(['r9']);
+  });
+
+  it('asks for a password and sends it with the host it is for; a failure no prompt fixes is kept for the task', async () => {
+    const store = useRunsStore();
+    const first = store.start('projects');
+    transport.answer('runs.start', { ok: true, result: { ok: false, failure: failure('password-needed', { authMethod: 'password' }) } });
+    await first;
+    expect(store.question).toMatchObject({ kind: 'secret', secret: 'password' });
+    const given = store.giveSecret('s3cret');
+    const sent = transport.answer('runs.start', { ok: true, result: { ok: false, failure: failure('unreachable') } });
+    expect(sent.req).toEqual({ task: 'projects', secret: { hostId: 'h-src1', secret: { password: 's3cret' } } });
+    expect(await given).toBeNull();
+    expect(store.question).toBeNull();
+    expect(store.startProblems.projects?.failure?.code).toBe('unreachable');
+  });
+});
