@@ -75,7 +75,7 @@ beforeAll(async () => {
   const tree = path.join(nasSrc, 'projects');
   for (let d = 0; d < 8; d++) await fs.mkdir(path.join(tree, `team-${d}`), { recursive: true });
   await Promise.all(Array.from({ length: 240 }, (_, i) => fs.writeFile(path.join(tree, `team-${i % 8}`, `doc-${i}.bin`), randomBytes(500 + ((i * 7919) % 9000)))));
-  for (let i = 0; i < 4; i++) await fs.writeFile(path.join(tree, `video-${i}.bin`), randomBytes(4 * MiB));
+  for (let i = 0; i < 6; i++) await fs.writeFile(path.join(tree, `video-${i}.bin`), randomBytes(4 * MiB));
   await fs.mkdir(path.join(nasDst, 'projects'));
   lab = await createTestLab({ hosts: [{ name: 'src1', binds: [{ source: nasSrc, target: '/mnt/src' }] }, { name: 'dst1', binds: [{ source: nasDst, target: '/mnt/dst' }] }] });
   fixture = await startConsole();
@@ -225,12 +225,17 @@ describe('the guided flow, from an empty data directory to a verified report', (
     await page.keyboard.press('Enter');
     await expect.poll(() => runs.stateName()).toBe('running');
 
-    // Cancel asks first; keeping it running changes nothing.
+    // Cancel asks first (its confirm button takes the focus); Esc or "Keep running" changes nothing.
     await runs.cancel.click();
     await runs.cancelConfirm.waitFor();
     expect(await runs.cancelConfirm.textContent()).toContain('Cancel the run of projects?');
+    expect(await page.evaluate<string | null>(`document.activeElement?.getAttribute('data-test') ?? null`)).toBe('run-cancel-yes');
+    await page.keyboard.press('Escape');
+    await runs.cancelConfirm.waitFor({ state: 'detached' });
+    await runs.cancel.click();
     await runs.cancelConfirm.locator('[data-test=run-cancel-no]').click();
     await runs.cancelConfirm.waitFor({ state: 'detached' });
+    expect(await runs.stateName()).not.toBe('cancelled');
 
     // A reload finds the run again (the store subscribes, then loads).
     await page.reload();
