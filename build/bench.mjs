@@ -301,7 +301,8 @@ async function main() {
   if (!opts.cli) await buildIfNeeded();
   const cli = opts.cli ?? path.join(ROOT, 'build', 'bin', 'ferry.mjs');
   const plans = Object.fromEntries(opts.datasets.map((d) => [d, DATASETS[d].plan(opts.scale)]));
-  const need = Math.max(...Object.values(plans).map((p) => p.files * (p.size + 512) * 2.1));
+  // tmpfs keeps every file in whole 4 KiB pages; source, destination and Ferry's journal share it.
+  const need = Math.max(...Object.values(plans).map((p) => p.files * (Math.ceil(p.size / 4096) * 4096 + 1024) * 2.3));
   const storage = setUpStorage(need);
   const onSignal = () => {
     interrupted = true;
