@@ -54,8 +54,12 @@ export async function runPlanCli(argv: string[]): Promise<number> {
     return 1;
   }
   const s = summarize(result.plan);
-  console.log(`${file}: OK: ${s.hosts} hosts, ${s.tunnels} tunnels, ${s.addresses} data addresses, ${s.tasks} tasks.`);
+  console.log(`${file}: OK: ${count(s.hosts, 'host')}, ${count(s.tunnels, 'tunnel')}, ${count(s.addresses, 'data address', 'data addresses')}, ${count(s.tasks, 'task')}.`);
   return 0;
+}
+
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 function summarize(plan: { hosts: unknown[]; tunnels: unknown[]; addresses: unknown[]; tasks: unknown[] }) {
