@@ -435,7 +435,7 @@ describe('guided setup', () => {
     await file.importText.fill(`${yaml}\n`);
     await file.importSubmit.click();
     await file.importDone.waitFor();
-    expect(await file.importDone.textContent()).toBe('Imported: 0 hosts added, 2 updated; 2 tunnels, 2 data addresses, 1 tasks.');
+    expect(await file.importDone.textContent()).toBe('Imported: 0 hosts added, 2 updated; 2 tunnels, 2 data addresses, 1 task.');
     expect(await planOnServer()).toEqual(before);
   });
 

@@ -582,8 +582,8 @@ export const en = {
     picked: (name: string) => `Loaded ${name}`,
     importButton: 'Import',
     importing: 'Importing…',
-    imported: (added: string, updated: string, tunnels: string, addresses: string, tasks: string) =>
-      `Imported: ${added} hosts added, ${updated} updated; ${tunnels} tunnels, ${addresses} data addresses, ${tasks} tasks.`,
+    imported: (c: { added: number; updated: number; tunnels: number; addresses: number; tasks: number }, n: (v: number) => string) =>
+      `Imported: ${plural(c.added, n(c.added), 'host', 'hosts')} added, ${n(c.updated)} updated; ${plural(c.tunnels, n(c.tunnels), 'tunnel', 'tunnels')}, ${plural(c.addresses, n(c.addresses), 'data address', 'data addresses')}, ${plural(c.tasks, n(c.tasks), 'task', 'tasks')}.`,
     problemsTitle: (count: number, n: string) => `The file was not imported: ${plural(count, n, 'problem', 'problems')}`,
     line: (n: string) => `line ${n}`,
     readFailed: 'Could not read that file.',

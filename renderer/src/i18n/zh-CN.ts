@@ -594,7 +594,7 @@ export const zhCN: Messages = {
     picked: (name) => `已载入 ${name}`,
     importButton: '导入',
     importing: '正在导入…',
-    imported: (added, updated, tunnels, addresses, tasks) => `已导入：新增 ${added} 台主机，更新 ${updated} 台；${tunnels} 条隧道，${addresses} 个数据地址，${tasks} 个任务。`,
+    imported: (c, n) => `已导入：新增 ${n(c.added)} 台主机，更新 ${n(c.updated)} 台；${n(c.tunnels)} 条隧道，${n(c.addresses)} 个数据地址，${n(c.tasks)} 个任务。`,
     problemsTitle: (_count, n) => `文件未导入：发现 ${n} 个问题`,
     line: (n) => `第 ${n} 行`,
     readFailed: '无法读取该文件。',
