@@ -4,7 +4,9 @@
  * states, current messages), pause / resume / cancel, and the report a finished run stored.
  * Rates and the ETA are computed by the controller; the console renders snapshots as they come.
  * A start that needs the operator first (an unknown host key, a password or passphrase) answers
- * `{ok:false, failure}` with the HostFailure the Hosts screen already acts on. Pure: schemas only.
+ * `{ok:false, failure}` with the HostFailure the Hosts screen already acts on. Tasks that repeat
+ * (`repeatEveryHours`) have a schedule (`runs.schedule`, call and event): when their next
+ * incremental run is due and what the last due time did. Pure: schemas only.
  */
 import { z } from 'zod';
 import { TaskPhase, TaskProgress } from '../../agent/protocol/task.ts';
@@ -23,10 +25,16 @@ export const RunState = z.enum(['starting', 'running', 'paused', 'waiting', 'det
 export type RunState = z.infer<typeof RunState>;
 export const FINAL_RUN_STATES: readonly RunState[] = ['done', 'failed', 'cancelled'];
 
+/** Who started a run: the operator (runs.start), or the task's repeat schedule (an incremental run). */
+export const RunTrigger = z.enum(['manual', 'schedule']);
+export type RunTrigger = z.infer<typeof RunTrigger>;
+
 /** One run of a plan task, as the run list shows it (persisted in `<data-dir>/runs.json`). */
 export const Run = z.object({
   id: z.string(),
   taskName: z.string(),
+  /** Absent in runs stored before schedules existed: those were all 'manual'. */
+  trigger: RunTrigger.optional(),
   /** The coordinator's task id (derived from the plan task), once known. */
   taskId: z.string().nullable(),
   state: RunState,
@@ -114,6 +122,38 @@ export const RunSnapshot = z.object({
 export type RunSnapshot = z.infer<typeof RunSnapshot>;
 
 export const RUN_PROGRESS_MIN_INTERVAL_MS = 500;
+
+/**
+ * What the schedule did at its last due time: started a run, skipped it because a run of the task
+ * was still active (never two at once), or could not start it (a host needs the operator, the plan
+ * has a problem): `message` says why, in English.
+ */
+export const ScheduleAttempt = z.object({
+  at: z.string(),
+  outcome: z.enum(['started', 'skipped-active', 'not-started']),
+  runId: z.string().nullable(),
+  message: z.string().nullable(),
+});
+export type ScheduleAttempt = z.infer<typeof ScheduleAttempt>;
+
+/**
+ * The repeat schedule of one task with `repeatEveryHours`: the next incremental run comes
+ * `everyHours` after the task's last run ended (any outcome: a failed run does not stop it) or after
+ * the last attempt, whichever is later. waiting-first-run: no run of it has ended yet (start it once
+ * from the Run step); scheduled: `nextRunAt` is set; active: a run of it is going on now (a slot that
+ * falls due meanwhile is skipped; the next one follows that run's end).
+ */
+export const TaskSchedule = z.object({
+  task: z.string(),
+  everyHours: z.number().positive(),
+  state: z.enum(['waiting-first-run', 'scheduled', 'active']),
+  /** When the next run is due (ISO); null while waiting for the first run to end. */
+  nextRunAt: z.string().nullable(),
+  /** Scheduled runs copy in incremental mode, whatever the task's own mode. */
+  mode: z.literal('incremental'),
+  lastAttempt: ScheduleAttempt.nullable(),
+});
+export type TaskSchedule = z.infer<typeof TaskSchedule>;
 export const RUN_RATE_WINDOW_MS = 5000;
 
 const RunIdRequest = z.object({ id: z.string().min(1) }).strict();
@@ -135,6 +175,8 @@ export const taskRunCalls = {
   'runs.pause': { req: RunIdRequest, res: Run },
   'runs.resume': { req: RunIdRequest, res: Run },
   'runs.cancel': { req: RunIdRequest, res: Run },
+  /** The repeat schedule of every task that has one (tasks without repeatEveryHours are absent). */
+  'runs.schedule': { req: z.object({}).strict(), res: z.array(TaskSchedule) },
 } as const;
 
 export const taskRunEvents = {
@@ -142,4 +184,6 @@ export const taskRunEvents = {
   'runs.changed': z.array(Run),
   /** One run's live snapshot, coalesced. */
   'runs.progress': RunSnapshot,
+  /** Every task's repeat schedule (a full snapshot), whenever a next run time or an attempt changes. */
+  'runs.schedule': z.array(TaskSchedule),
 } as const;

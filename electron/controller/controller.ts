@@ -39,6 +39,9 @@ import { MemorySecretStore, type SecretStore } from './secrets.ts';
 import { applySshConfig, previewSshConfig } from './ssh-config-import.ts';
 import { RunAccess } from './run-access.ts';
 import { runAgentFiles, TaskRunsService } from './task-runs-service.ts';
+import { MountsService } from './mounts-service.ts';
+import { ScanService } from './scan-service.ts';
+import { RunScheduler, type SchedulerClock } from './run-scheduler.ts';
 
 export interface ControllerOptions {
   dataDir: string;
@@ -50,6 +53,8 @@ export interface ControllerOptions {
   userKnownHostsFile?: string | null;
   /** The build whose agent is deployed (dist/ with agent/, runtime/, native/); default ./dist of a source checkout. */
   distDir?: string;
+  /** The repeat schedule's clock and timers; default the system's (tests advance their own). */
+  clock?: SchedulerClock;
 }
 
 type Handlers = { [N in CallName]: (req: CallRequestParsed<N>) => Promise<CallResponse<N>> };
@@ -63,6 +68,9 @@ export class Controller {
   readonly hostSessions: HostSessions;
   readonly agents: AgentsService;
   readonly runs: TaskRunsService;
+  readonly mounts: MountsService;
+  readonly scans: ScanService;
+  readonly scheduler: RunScheduler;
   private readonly handlers: Handlers;
 
   private constructor(private readonly options: ControllerOptions) {
@@ -95,6 +103,28 @@ export class Controller {
       onRuns: (runs) => this.emit('runs.changed', runs),
       onProgress: (snapshot) => this.emit('runs.progress', snapshot),
     });
+    this.scheduler = new RunScheduler({
+      dataDir: options.dataDir,
+      ...(options.clock ? { clock: options.clock } : {}),
+      tasks: async () => (await this.plan.get()).tasks,
+      runs: () => this.runs.list(),
+      start: (task) => this.runs.start({ task }, 'schedule'),
+      onSchedule: (schedules) => this.emit('runs.schedule', schedules),
+    });
+    // Any change of the plan or of the runs may move a task's next run.
+    this.events.on('event', ({ event }: EventEnvelope) => {
+      if (event === 'plan.changed' || event === 'runs.changed') this.scheduler.refresh().catch(() => undefined);
+    });
+    this.scans = new ScanService({
+      dataDir: options.dataDir,
+      sessions: this.hostSessions,
+      plan: () => this.plan.fullPlan(),
+      hosts: () => this.hosts.list(),
+      appVersion: options.appVersion,
+      distDir: findDistDir(options.distDir),
+      onChanged: (scans) => this.emit('scans.changed', scans),
+    });
+    this.mounts = new MountsService({ sessions: this.hostSessions, plan: () => this.plan.get(), hosts: () => this.hosts.list() });
     this.handlers = {
       'app.info': async () => this.info(),
       'settings.get': () => this.settings.get(),
@@ -139,6 +169,11 @@ export class Controller {
       'runs.pause': (req) => this.runs.pause(req),
       'runs.resume': (req) => this.runs.resume(req),
       'runs.cancel': (req) => this.runs.cancel(req),
+      'mounts.check': ({ tunnel, directory }) => this.mounts.check(tunnel, directory),
+      'mounts.apply': (req) => this.mounts.apply(req),
+      'tasks.scan': (req) => this.scans.start(req),
+      'tasks.scans': () => this.scans.list(),
+      'runs.schedule': () => this.scheduler.list(),
     };
   }
 
@@ -151,6 +186,8 @@ export class Controller {
     await Promise.all([controller.hosts.list(), controller.settings.get(), controller.plan.get(), controller.runs.list(), controller.reports.list()]);
     // Runs that had not ended when Ferry closed are watched again (their tasks ran on meanwhile).
     await controller.runs.reattachAll();
+    await controller.scans.open();
+    await controller.scheduler.start();
     return controller;
   }
 
@@ -204,8 +241,10 @@ export class Controller {
 
   /** Closes the SSH connections Ferry holds (agents on hosts keep running). */
   async close(): Promise<void> {
+    await this.scheduler.close();
     await this.runs.close();
     await this.hostSessions.closeAll();
+    await this.scans.close();
   }
 
   /** Subscribes to every event; returns the unsubscribe function. */

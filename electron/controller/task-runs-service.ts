@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { CallRequestParsed, ReportMeta } from '../contract/console.ts';
 import type { Plan } from '../contract/plan.ts';
-import { FINAL_RUN_STATES, type Run, type RunSnapshot, type RunStarted } from '../contract/task-runs.ts';
+import { FINAL_RUN_STATES, type Run, type RunSnapshot, type RunStarted, type RunTrigger } from '../contract/task-runs.ts';
 import type { AgentLocalFiles } from '../hosts/deploy.ts';
 import { PlanTaskError, resolvePlanTask, type RemoteTaskLayout } from '../remote/plan-task.ts';
 import type { RemoteControlMethod } from '../remote/run-handle.ts';
@@ -61,7 +61,11 @@ export class TaskRunsService {
     return staticSnapshot(await this.find(req.id));
   }
 
-  async start(req: CallRequestParsed<'runs.start'>): Promise<RunStarted> {
+  /**
+   * `trigger: 'schedule'` (the repeat schedule, never the console) runs the task in incremental
+   * mode whatever its definition says; an unfinished run of the task is reattached as it is.
+   */
+  async start(req: CallRequestParsed<'runs.start'>, trigger: RunTrigger = 'manual'): Promise<RunStarted> {
     if (this.closed) throw new ControllerError('conflict', 'Ferry is shutting down; start the task again after it restarts.');
     if (this.starting.has(req.task)) throw new ControllerError('conflict', `Task "${req.task}" is being started already. Wait for it.`);
     this.starting.add(req.task);
@@ -69,7 +73,7 @@ export class TaskRunsService {
       const unfinished = (await this.store.list()).find((r) => r.taskName === req.task && !isFinal(r));
       const watched = unfinished && this.owners.get(unfinished.id);
       if (unfinished && watched?.watching) return { ok: true, run: publicRun(watched.current) };
-      const plan = unfinished?.plan ?? (await this.opts.plan());
+      const plan = unfinished?.plan ?? withTrigger(await this.opts.plan(), req.task, trigger);
       const layout = this.layoutOf(plan, req.task);
       const agentFiles = this.opts.agentFiles();
       const failure = await this.opts.access.preflight(plan, layout, req.secret);
@@ -79,7 +83,7 @@ export class TaskRunsService {
       }
       const record: RunRecord = unfinished
         ? { ...unfinished, state: unfinished.created ? unfinished.state : 'starting', failure: null, message: null }
-        : newRecord(plan, layout);
+        : newRecord(plan, layout, trigger);
       await this.save(record);
       this.watch(record, agentFiles);
       return { ok: true, run: publicRun(record) };
@@ -165,10 +169,17 @@ export class TaskRunsService {
   }
 }
 
-function newRecord(plan: Plan, layout: RemoteTaskLayout): RunRecord {
+/** The plan a run of `task` starts from: a scheduled run copies incrementally. */
+function withTrigger(plan: Plan, task: string, trigger: RunTrigger): Plan {
+  if (trigger !== 'schedule') return plan;
+  return { ...plan, tasks: plan.tasks.map((t) => (t.name === task ? { ...t, options: { ...t.options, mode: 'incremental' as const } } : t)) };
+}
+
+function newRecord(plan: Plan, layout: RemoteTaskLayout, trigger: RunTrigger): RunRecord {
   return {
     id: randomUUID(),
     taskName: layout.task.name,
+    trigger,
     taskId: null,
     state: 'starting',
     phase: null,
