@@ -1,15 +1,17 @@
 /**
  * The agent program (bundled into dist/agent/agent.mjs, run on Ferry's Node 24 runtime):
  *   agent.mjs serve --home DIR [--control-port N] [--data-listen HOST:PORT] [--exit-with-parent]
- * Prints one JSON line (protocol/control.ts ReadyLine) on stdout once both listeners are up, then
+ *   agent.mjs scan DIR --json [--max-seconds N]   (probe/scan.ts; one ScanSummary JSON line on stdout)
+ * serve prints one JSON line (protocol/control.ts ReadyLine) on stdout once both listeners are up, then
  * logs only to stderr. --exit-with-parent: stop when stdin closes (the launcher died), so a killed
  * CLI never leaves agents behind. Owns argument parsing and process lifetime only.
  */
 import { parseArgs } from 'node:util';
 import { Agent } from './engine/agent.ts';
+import { runScanCommand } from './probe/scan-command.ts';
 import { FERRY_VERSION } from './version.ts';
 
-const USAGE = 'Usage: agent.mjs serve --home DIR [--control-port N] [--data-listen HOST:PORT] [--exit-with-parent]';
+const USAGE = 'Usage: agent.mjs serve --home DIR [--control-port N] [--data-listen HOST:PORT] [--exit-with-parent]\n       agent.mjs scan DIR --json [--max-seconds N]';
 
 function parseListen(value: string | undefined): { host: string; port: number } {
   if (!value) return { host: '127.0.0.1', port: 0 };
@@ -26,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(FERRY_VERSION);
     return 0;
   }
+  if (command === 'scan') return runScanCommand(rest);
   if (command !== 'serve') {
     console.error(USAGE);
     return 2;
