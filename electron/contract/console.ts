@@ -29,12 +29,14 @@ import {
   TrustKeyResult,
 } from './host-ops.ts';
 import { taskRunCalls, taskRunEvents } from './task-runs.ts';
+import { mountOpCalls } from './mount-ops.ts';
 
 export { HostFacts, MountEntry, MountWarning, PrerequisiteCheck } from '../../agent/protocol/facts.ts';
 export * from './plan.ts';
 export * from './planning.ts';
 export * from './host-ops.ts';
 export * from './task-runs.ts';
+export * from './mount-ops.ts';
 export { ProblemCategory, ProblemRecord, ReportHeader, ReportPath, ReportSummary } from '../../agent/protocol/report.ts';
 export { RECOMMENDED_NFS_OPTIONS, recommendedMountCommand } from '../../agent/protocol/nfs.ts';
 
@@ -173,6 +175,7 @@ export const consoleCalls = {
   },
   'reports.remove': { req: z.object({ id: z.string() }).strict(), res: z.object({ removed: z.boolean() }) },
   ...taskRunCalls,
+  ...mountOpCalls,
 } as const;
 
 export type ConsoleCalls = typeof consoleCalls;

@@ -105,7 +105,7 @@ export type AgentState = z.infer<typeof AgentState>;
 export const HostConnectionState = z.enum(['unknown', 'connecting', 'connected', 'disconnected', 'failed']);
 export type HostConnectionState = z.infer<typeof HostConnectionState>;
 
-export const HostOperation = z.enum(['testing', 'trusting', 'deploying', 'stopping', 'restarting', 'uninstalling', 'checking']);
+export const HostOperation = z.enum(['testing', 'trusting', 'deploying', 'stopping', 'restarting', 'uninstalling', 'checking', 'mounting']);
 export type HostOperation = z.infer<typeof HostOperation>;
 
 /** A step of a running deployment: which file, and what is done with it. */

@@ -9,12 +9,16 @@
  *
  *   const { ok, findings, facts } = await checkPlanOnHosts(plan, { auth, hostKeys: { dataDir } });
  *   // findings: { severity: 'error' | 'warning', code, host, address?, directory?, message }[]
+ *
+ * The directory checks are exported for the console's mounts.check (electron/controller/
+ * mounts-service.ts), which runs them on sessions it already holds: `inspectDirectories` on one
+ * open session, then `directoryFindings` per host and `sameStorageFindings` across a tunnel.
  */
 import { randomBytes } from 'node:crypto';
 import type { HostFacts } from '../../agent/protocol/facts.ts';
 import { findMountFor, majorMinorOf, parseMountInfo, type MountInfoLine } from '../../agent/fs/mountinfo.ts';
 import { checkNfsOptions, isNfsType } from '../../agent/probe/nfs-check.ts';
-import { addressHosts, type DataAddress, type Plan, type PlanHost, type Tunnel } from '../contract/plan.ts';
+import { addressHosts, type Plan, type PlanHost } from '../contract/plan.ts';
 import { probeOverSsh } from '../hosts/probe.ts';
 import { mark, runScript } from '../hosts/remote-script.ts';
 import type { SshSession } from '../ssh/session.ts';
@@ -52,33 +56,53 @@ export type LiveCheckOptions = Omit<HostConnectorOptions, 'hosts'> & {
 /** Network and cluster file systems, whose identity is their source (server:/export), not a device number. */
 const SHARED_FS = /^(nfs|nfs4|cifs|smb3|ceph|glusterfs|fuse\.\w+|9p|lustre|gpfs)$/;
 
-interface DirFacts {
+/** What the dir script saw at one directory on one host. */
+export interface DirFacts {
   state: 'missing' | 'not-a-directory' | 'present';
+  /** The directory with symlinks resolved (pwd -P). */
   real: string;
   dev: string;
   readable: boolean;
+  /** Whether the directory has no entries (false when it cannot be listed). */
+  empty: boolean;
   /** Only for destination checks: null when writable, else the error text. */
   writeError: string | null;
 }
 
-interface DirCheck {
-  address: DataAddress;
-  tunnel: Tunnel;
+/** One directory to check on a host, and what it is for. */
+export interface DirTarget {
+  directory: string;
+  /** Source directories must be readable; on destinations a temp file is created and removed. */
   role: 'source' | 'destination';
+  tunnel: string;
+  /** The plan's data address the directory belongs to, when the check is for one. */
+  address?: string;
+  /** The exact command to suggest when the directory is not a mount (default: a generic NFS example). */
+  mountHint?: string;
 }
 
-function dirScript(checks: DirCheck[]): string {
+/** One directory on one host, as inspected. */
+export interface HostDirResult {
+  host: string;
+  check: DirTarget;
+  facts: DirFacts;
+  /** The mount the directory is on (its own mount point or a parent's), null when missing. */
+  mount: MountInfoLine | null;
+}
+
+function dirScript(checks: DirTarget[]): string {
   const tag = randomBytes(4).toString('hex');
   const lines = ['export LC_ALL=C'];
   checks.forEach((c, i) => {
     lines.push(
-      `d=${shQuote(c.address.directory)}`,
+      `d=${shQuote(c.directory)}`,
       mark(`dir ${i}`),
       'if [ ! -e "$d" ]; then echo missing',
       'elif [ ! -d "$d" ]; then echo not-a-directory',
       'else',
       '  echo present; (cd "$d" && pwd -P); stat -L -c %d "$d"',
       '  if ls -A "$d" > /dev/null 2>&1 && [ -r "$d" ] && [ -x "$d" ]; then echo readable; else echo unreadable; fi',
+      '  if [ -z "$(ls -A "$d" 2>/dev/null | head -n 1)" ] && ls -A "$d" > /dev/null 2>&1; then echo empty; else echo not-empty; fi',
     );
     if (c.role === 'destination') {
       lines.push(`  t="$d/.ferry-check-${tag}-${i}"`, '  if err=$( (: > "$t") 2>&1 ); then rm -f "$t"; echo writable; else echo "write-error $err"; fi');
@@ -90,62 +114,64 @@ function dirScript(checks: DirCheck[]): string {
 }
 
 function parseDir(lines: string[], destination: boolean): DirFacts {
-  const [state = '', real = '', dev = '', readable = '', write = ''] = lines.map((l) => l.trim());
-  if (state !== 'present') return { state: state === 'not-a-directory' ? 'not-a-directory' : 'missing', real: '', dev: '', readable: false, writeError: null };
+  const [state = '', real = '', dev = '', readable = '', empty = '', write = ''] = lines.map((l) => l.trim());
+  if (state !== 'present') return { state: state === 'not-a-directory' ? 'not-a-directory' : 'missing', real: '', dev: '', readable: false, empty: false, writeError: null };
   return {
     state: 'present',
     real,
     dev: /^\d+$/.test(dev) ? majorMinorOf(BigInt(dev)) : '',
     readable: readable === 'readable',
+    empty: empty === 'empty',
     writeError: destination && write !== 'writable' ? write.replace(/^write-error\s*/, '').replace(/^.*?: /, '') || 'unknown error' : null,
   };
 }
 
 /** What identifies the storage behind a directory, comparable across hosts where it can be told. */
-function storageIdentity(mount: MountInfoLine): string {
+export function storageIdentity(mount: MountInfoLine): string {
   return SHARED_FS.test(mount.fsType) ? `${mount.fsType} ${mount.source} ${mount.root}` : `${mount.fsType} dev ${mount.majorMinor} ${mount.root}`;
 }
 
-function describeMount(mount: MountInfoLine): string {
+export function describeMount(mount: MountInfoLine): string {
   return `${mount.source} (${mount.fsType}) on ${mount.mountPoint}`;
 }
 
-interface HostDirResult {
-  host: string;
-  check: DirCheck;
-  facts: DirFacts;
-  mount: MountInfoLine | null;
+/** True when the directory itself is the mount point of `mount`. */
+export function isMountPoint(r: Pick<HostDirResult, 'facts' | 'mount'>): boolean {
+  return r.facts.state === 'present' && r.mount !== null && r.mount.mountPoint === r.facts.real;
+}
+
+/** "data address "x"" or "the mount spec of tunnel "t"": what the operator edits to fix a wrong directory. */
+function owner(check: DirTarget): string {
+  return check.address !== undefined ? `data address "${check.address}"` : `the mount spec of tunnel "${check.tunnel}"`;
 }
 
 /** Findings of one directory on one host. */
-function dirFindings(r: HostDirResult): LiveFinding[] {
+export function directoryFindings(r: HostDirResult): LiveFinding[] {
   const { host, check, facts, mount } = r;
-  const dir = check.address.directory;
-  const base = { host, address: check.address.name, directory: dir };
+  const dir = check.directory;
+  const base = { host, ...(check.address !== undefined ? { address: check.address } : {}), directory: dir };
   const out: LiveFinding[] = [];
   const error = (code: string, message: string) => out.push({ severity: 'error', code, ...base, message });
   const warning = (code: string, message: string) => out.push({ severity: 'warning', code, ...base, message });
+  const mountHint = check.mountHint ?? `for example: mount -t nfs -o vers=3,hard,noresvport SERVER:/EXPORT ${dir}`;
   if (facts.state === 'missing') {
-    error('dir-missing', `${dir} does not exist on ${host}. Mount the ${check.role} NAS there (or create the mount point and mount it), or correct the directory of data address "${check.address.name}".`);
+    error('dir-missing', `${dir} does not exist on ${host}. Mount the ${check.role} NAS there (create the mount point and mount it: ${mountHint}), or correct the directory of ${owner(check)}.`);
     return out;
   }
   if (facts.state === 'not-a-directory') {
-    error('not-a-directory', `${dir} on ${host} is not a directory. Give the directory where the NAS is mounted in data address "${check.address.name}".`);
+    error('not-a-directory', `${dir} on ${host} is not a directory. Give the directory where the NAS is mounted in ${owner(check)}.`);
     return out;
   }
-  if (mount && mount.mountPoint === facts.real) {
+  if (mount && isMountPoint(r)) {
     if (isNfsType(mount.fsType)) {
       for (const w of checkNfsOptions(mount.fsType, mount.superOptions)) warning(w.code, `${dir} on ${host}: ${w.message}`);
     } else {
       warning('not-nfs', `${dir} on ${host} is a ${mount.fsType} mount (${mount.source}), not NFS. Ferry is built and tested for NAS file systems mounted over NFS v3; check that this is the storage you mean.`);
     }
   } else if (mount && (isNfsType(mount.fsType) || SHARED_FS.test(mount.fsType))) {
-    warning('inside-mount', `${dir} on ${host} is not a mount point itself but a directory inside ${describeMount(mount)}. That works; check that the plan should name the subdirectory rather than the mount point.`);
+    warning('inside-mount', `${dir} on ${host} is not a mount point itself but a directory inside ${describeMount(mount)}. That works; check that ${owner(check)} should name the subdirectory rather than the mount point.`);
   } else {
-    error(
-      'not-a-mount',
-      `${dir} on ${host} is not a mount: it is a plain directory on ${mount ? describeMount(mount) : 'the local disk'}. The NAS is probably not mounted there. Mount it (for example: mount -t nfs -o vers=3,hard,noresvport SERVER:/EXPORT ${dir}) and check again.`,
-    );
+    error('not-a-mount', `${dir} on ${host} is not a mount: it is a plain directory on ${mount ? describeMount(mount) : 'the local disk'}. The NAS is probably not mounted there. Mount it (${mountHint}) and check again.`);
   }
   if (!facts.readable) error('unreadable', `${dir} on ${host} cannot be listed by the SSH user. Give the user read and search permission (or log in as root) so the ${check.role} agent can ${check.role === 'source' ? 'read the files' : 'check what it wrote'}.`);
   if (check.role === 'destination' && facts.writeError !== null) {
@@ -156,8 +182,8 @@ function dirFindings(r: HostDirResult): LiveFinding[] {
   return out;
 }
 
-/** Hosts of one address that see different storage at its directory. */
-function sameMountFindings(results: HostDirResult[]): LiveFinding[] {
+/** Hosts of one tunnel that see different storage at the same directory. */
+export function sameStorageFindings(results: HostDirResult[]): LiveFinding[] {
   const present = results.filter((r) => r.facts.state === 'present' && r.mount);
   const identities = new Map<string, string[]>();
   for (const r of present) {
@@ -172,33 +198,40 @@ function sameMountFindings(results: HostDirResult[]): LiveFinding[] {
       severity: 'error',
       code: 'different-mounts',
       host: present.map((r) => r.host).join(', '),
-      address: first.check.address.name,
-      directory: first.check.address.directory,
-      message: `The hosts of tunnel "${first.check.tunnel.name}" do not see the same storage at ${first.check.address.directory} (${seen}). Every host of a tunnel must mount the same NAS export at the same path: fix the mounts, or remove the odd host from the tunnel.`,
+      ...(first.check.address !== undefined ? { address: first.check.address } : {}),
+      directory: first.check.directory,
+      message: `The hosts of tunnel "${first.check.tunnel}" do not see the same storage at ${first.check.directory} (${seen}). Every host of a tunnel must mount the same NAS export at the same path: fix the mounts, or remove the odd host from the tunnel.`,
     },
   ];
 }
 
-async function checkHost(session: SshSession, host: string, checks: DirCheck[]): Promise<{ facts: HostFacts; dirs: HostDirResult[] }> {
-  const facts = await probeOverSsh(session);
+/**
+ * Inspects directories on one host over an open session (one script: existence, mount, access,
+ * emptiness, /proc/self/mountinfo). Reads only, apart from the destination temp file. Throws when
+ * the host's output is incomplete (not Linux, no POSIX sh, no /proc).
+ */
+export async function inspectDirectories(session: SshSession, host: string, checks: DirTarget[]): Promise<HostDirResult[]> {
   const out = await runScript(session, dirScript(checks), 60_000);
   if (!out.sections.has('end')) throw new Error(`The directory checks on ${host} returned incomplete output (${out.stderr.trim() || `exit ${out.code}`}). Check that the host is Linux with a POSIX shell and /proc.`);
   const mounts = parseMountInfo((out.sections.get('mountinfo') ?? []).join('\n'));
-  const dirs = checks.map((check, i) => {
+  return checks.map((check, i) => {
     const d = parseDir(out.sections.get(`dir ${i}`) ?? [], check.role === 'destination');
     return { host, check, facts: d, mount: d.state === 'present' ? findMountFor(mounts, d.real, d.dev || undefined) : null };
   });
+}
 
-  return { facts, dirs };
+async function checkHost(session: SshSession, host: string, checks: DirTarget[]): Promise<{ facts: HostFacts; dirs: HostDirResult[] }> {
+  const facts = await probeOverSsh(session);
+  return { facts, dirs: await inspectDirectories(session, host, checks) };
 }
 
 export async function checkPlanOnHosts(plan: Plan, options: LiveCheckOptions): Promise<LiveCheckResult> {
   const connector = new HostConnector({ ...options, hosts: plan.hosts });
-  const perHost = new Map<string, DirCheck[]>();
+  const perHost = new Map<string, DirTarget[]>();
   for (const address of plan.addresses) {
     const tunnel = plan.tunnels.find((t) => t.name === address.tunnel);
     if (!tunnel) continue;
-    for (const name of addressHosts(plan, address)) perHost.set(name, [...(perHost.get(name) ?? []), { address, tunnel, role: tunnel.role }]);
+    for (const name of addressHosts(plan, address)) perHost.set(name, [...(perHost.get(name) ?? []), { directory: address.directory, address: address.name, tunnel: tunnel.name, role: tunnel.role }]);
   }
   const findings: LiveFinding[] = [];
   const facts: Record<string, HostFacts> = {};
@@ -222,7 +255,7 @@ export async function checkPlanOnHosts(plan: Plan, options: LiveCheckOptions): P
   );
   const order = plan.hosts.map((h) => h.name);
   dirResults.sort((a, b) => order.indexOf(a.host) - order.indexOf(b.host));
-  for (const r of dirResults) findings.push(...dirFindings(r));
-  for (const address of plan.addresses) findings.push(...sameMountFindings(dirResults.filter((r) => r.check.address.name === address.name)));
+  for (const r of dirResults) findings.push(...directoryFindings(r));
+  for (const address of plan.addresses) findings.push(...sameStorageFindings(dirResults.filter((r) => r.check.address === address.name)));
   return { ok: !findings.some((f) => f.severity === 'error'), findings, facts };
 }

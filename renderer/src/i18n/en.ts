@@ -5,6 +5,7 @@
  */
 import type { HostFailureCode } from '../../../electron/contract/console.ts';
 import { runsEn } from './runs-en.ts';
+import { mountOpsEn } from './mount-ops-en.ts';
 
 /** "1 host" / "3 hosts": English needs the count itself to choose the form. */
 const plural = (count: number, n: string, one: string, other: string) => `${n} ${count === 1 ? one : other}`;
@@ -216,6 +217,7 @@ export const en = {
       restarting: 'Restarting the agent…',
       uninstalling: 'Uninstalling the agent…',
       checking: 'Checking…',
+      mounting: 'Mounting the NAS…',
     },
     progress: {
       hashing: (file: string) => `Checking ${file} locally…`,
@@ -449,7 +451,7 @@ export const en = {
       'rsize=1048576': 'rsize and wsize 1 MiB: the largest read and write size, for full throughput on large files.',
     },
     mountOnHosts: 'Mount on hosts',
-    mountOnHostsNote: 'Needs agents (next step): Ferry will run this command on every host of the tunnel over SSH and check the result.',
+    mountOnHostsNote: 'Save the mount spec, then check it on the hosts of its tunnel or mount it there over SSH from its row in the list below.',
     columns: { tunnel: 'Tunnel', nasType: 'NAS type', source: 'NAS export', directory: 'Directory', command: 'Command' },
     copyCommand: 'Copy command',
     itemLabel: (tunnel: string, directory: string) => `${directory} on ${tunnel}`,
@@ -697,6 +699,7 @@ export const en = {
     detail: { path: 'Path', rawBytes: 'Bytes of the name', note: 'Note', category: 'Category', kind: 'Kind', code: 'Code', reason: 'Reason' },
   },
   runs: runsEn,
+  mountOps: mountOpsEn,
   errors: {
     'bad-json': 'Ferry could not read the request. Reload the console.',
     unauthorized: 'The access token is missing or wrong. Open the console with the full URL Ferry printed.',

@@ -1,6 +1,7 @@
 /** 简体中文. Typed as `Messages`, so it has exactly the keys and signatures of the English catalogue. */
 import type { Messages } from './en.ts';
 import { runsZhCN } from './runs-zh-CN.ts';
+import { mountOpsZhCN } from './mount-ops-zh-CN.ts';
 
 /** Ferry's schema messages are English; the ones this console knows are shown in Chinese. */
 const ISSUES: Record<string, string> = {
@@ -230,6 +231,7 @@ export const zhCN: Messages = {
       restarting: '正在重启代理…',
       uninstalling: '正在卸载代理…',
       checking: '正在检查…',
+      mounting: '正在挂载 NAS…',
     },
     progress: {
       hashing: (file) => `正在本地校验 ${file}…`,
@@ -461,7 +463,7 @@ export const zhCN: Messages = {
       'rsize=1048576': 'rsize 和 wsize 为 1 MiB：最大的读写块大小，大文件可获得满吞吐。',
     },
     mountOnHosts: '在主机上挂载',
-    mountOnHostsNote: '需要代理（下一步）：Ferry 将通过 SSH 在隧道的每台主机上运行此命令并检查结果。',
+    mountOnHostsNote: '保存挂载规格后，可在下方列表中该规格所在行，通过 SSH 在其隧道的主机上检查或挂载。',
     columns: { tunnel: '隧道', nasType: 'NAS 类型', source: 'NAS 导出', directory: '目录', command: '命令' },
     copyCommand: '复制命令',
     itemLabel: (tunnel, directory) => `${tunnel} 上的 ${directory}`,
@@ -707,6 +709,7 @@ export const zhCN: Messages = {
     detail: { path: '路径', rawBytes: '名称的字节', note: '说明', category: '类别', kind: '类型', code: '代码', reason: '原因' },
   },
   runs: runsZhCN,
+  mountOps: mountOpsZhCN,
   errors: {
     'bad-json': 'Ferry 无法读取该请求。请重新加载控制台。',
     unauthorized: '访问令牌缺失或错误。请使用 Ferry 打印的完整网址打开控制台。',

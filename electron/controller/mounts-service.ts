@@ -1,0 +1,132 @@
+/**
+ * The console's mounts on hosts (mounts.check, mounts.apply): finds the saved mount spec and its
+ * tunnel, runs the shared directory checks of electron/remote/live-check.ts (the same code as
+ * `ferry plan check --hosts`) or the mount of electron/remote/mount-on-host.ts on each host through
+ * HostSessions (its connection, one operation at a time per host), and assembles per-host results.
+ * A host that cannot be reached is that host's HostFailure, never a call error; only a wrong request
+ * (no such mount spec, a host not in the tunnel) is. Never mounts without the request's confirm,
+ * and only on the hosts asked for.
+ */
+import type { Host, MountApplyHost, MountApplyResult, MountCheckResult, MountFinding, MountHostCheck, MountSpec, PlanState, SeenMount, Tunnel } from '../contract/console.ts';
+import { mountCommandFor } from '../contract/mount-ops.ts';
+import { directoryFindings, inspectDirectories, isMountPoint, sameStorageFindings, type DirTarget, type HostDirResult, type LiveFinding } from '../remote/live-check.ts';
+import { mountOnHost, sameSource } from '../remote/mount-on-host.ts';
+import { ControllerError } from './errors.ts';
+import type { HostSessions } from './host-sessions.ts';
+
+export interface MountsServiceOptions {
+  sessions: HostSessions;
+  plan: () => Promise<PlanState>;
+  hosts: () => Promise<Host[]>;
+}
+
+interface Target {
+  spec: MountSpec;
+  tunnel: Tunnel;
+  /** The tunnel's hosts found in the inventory, in the tunnel's order. */
+  hosts: Host[];
+  /** Tunnel host names with no inventory host. */
+  missing: string[];
+}
+
+function finding(f: Pick<LiveFinding, 'severity' | 'code' | 'message'>): MountFinding {
+  return { severity: f.severity, code: f.code, message: f.message };
+}
+
+function seenMount(r: HostDirResult): SeenMount | null {
+  if (!r.mount) return null;
+  const { source, fsType, mountPoint, mountOptions, superOptions } = r.mount;
+  return { source, fsType, mountPoint, mountOptions, superOptions };
+}
+
+/** The directory is a mount, but of another export than the spec says. */
+function specFindings(r: HostDirResult, spec: MountSpec): MountFinding[] {
+  if (!r.mount || !isMountPoint(r) || sameSource(r.mount.source, spec)) return [];
+  return [
+    {
+      severity: 'error',
+      code: 'spec-mismatch',
+      message: `${spec.directory} on ${r.host} is a mount of ${r.mount.source} (${r.mount.fsType}), not of ${spec.server}:${spec.export} as the mount spec says. Unmount it and mount the right export there, or correct the mount spec.`,
+    },
+  ];
+}
+
+function hostCheck(host: Host, r: HostDirResult, spec: MountSpec): MountHostCheck {
+  const findings = [...directoryFindings(r).map(finding), ...specFindings(r, spec)];
+  const present = r.facts.state === 'present';
+  return {
+    ok: true,
+    hostId: host.id,
+    hostName: host.name,
+    verdict: findings.length === 0 ? 'ok' : 'findings',
+    state: r.facts.state,
+    isMount: isMountPoint(r),
+    mount: seenMount(r),
+    matchesSpec: r.mount && isMountPoint(r) ? sameSource(r.mount.source, spec) : null,
+    readable: present ? r.facts.readable : null,
+    writable: present && r.check.role === 'destination' ? r.facts.writeError === null : null,
+    findings,
+  };
+}
+
+export class MountsService {
+  constructor(private readonly options: MountsServiceOptions) {}
+
+  private async target(tunnelName: string, directory: string): Promise<Target> {
+    const [state, inventory] = await Promise.all([this.options.plan(), this.options.hosts()]);
+    const spec = state.mounts.find((m) => m.tunnel === tunnelName && m.directory === directory);
+    if (!spec) throw new ControllerError('not-found', `There is no mount spec for ${directory} on tunnel "${tunnelName}". Save it on the Mounts step first, or reload the list.`);
+    const tunnel = state.tunnels.find((t) => t.name === tunnelName);
+    if (!tunnel) throw new ControllerError('not-found', `There is no tunnel "${tunnelName}". Create it on the Tunnels step, or correct the mount spec.`);
+    const byName = new Map(inventory.map((h) => [h.name, h]));
+    const hosts = tunnel.hosts.flatMap((name) => byName.get(name) ?? []);
+    return { spec, tunnel, hosts, missing: tunnel.hosts.filter((name) => !byName.has(name)) };
+  }
+
+  /** mounts.check: the spec's directory on every host of its tunnel. */
+  async check(tunnelName: string, directory: string): Promise<MountCheckResult> {
+    const t = await this.target(tunnelName, directory);
+    const command = mountCommandFor(t.spec);
+    const dir: DirTarget = { directory, role: t.tunnel.role, tunnel: t.tunnel.name, mountHint: command };
+    const inspected = new Map<string, HostDirResult>();
+    const hosts = await Promise.all(
+      t.hosts.map(async (host): Promise<MountHostCheck> => {
+        const result = await this.options.sessions.run(host.id, 'checking', async ({ session }) => ({ dir: (await inspectDirectories(session, host.name, [dir]))[0] }));
+        if (!result.ok) return { ok: false, hostId: host.id, hostName: host.name, failure: result.failure };
+        if (!result.dir) throw new Error(`The directory check on ${host.name} returned nothing.`);
+        inspected.set(host.id, result.dir);
+        return hostCheck(host, result.dir, t.spec);
+      }),
+    );
+    const findings: MountFinding[] = [
+      ...sameStorageFindings(t.hosts.flatMap((h) => inspected.get(h.id) ?? [])).map(finding),
+      ...t.missing.map((name) => ({
+        severity: 'error' as const,
+        code: 'host-not-in-inventory',
+        message: `Tunnel "${t.tunnel.name}" lists host "${name}", which is not in the host inventory. Add it on the Hosts step, or remove it from the tunnel.`,
+      })),
+    ];
+    const ok = hosts.every((h) => h.ok && !h.findings.some((f) => f.severity === 'error')) && !findings.some((f) => f.severity === 'error');
+    return { tunnel: t.tunnel.name, directory, role: t.tunnel.role, command, hosts, findings, ok, checkedAt: new Date().toISOString() };
+  }
+
+  /** mounts.apply: mkdir and mount on the chosen hosts of the tunnel, then the check of the whole tunnel. */
+  async apply(req: { tunnel: string; directory: string; hostIds: string[]; useSudo: boolean; confirm: true }): Promise<MountApplyResult> {
+    const t = await this.target(req.tunnel, req.directory);
+    const chosen = [...new Set(req.hostIds)].map((id) => {
+      const host = t.hosts.find((h) => h.id === id);
+      if (!host) throw new ControllerError('invalid-request', `Host ${id} is not a host of tunnel "${t.tunnel.name}" (or no longer in the inventory). Reload the page and choose among the tunnel's hosts.`);
+      return host;
+    });
+    const hosts = await Promise.all(
+      chosen.map(async (host): Promise<MountApplyHost> => {
+        const result = await this.options.sessions.run(host.id, 'mounting', async ({ host: current, session }) => ({
+          step: await mountOnHost(session, current.name, current.user, t.spec, { useSudo: req.useSudo }),
+        }));
+        if (!result.ok) return { ok: false, hostId: host.id, hostName: host.name, failure: result.failure };
+        return { ok: true, hostId: host.id, hostName: host.name, ...result.step };
+      }),
+    );
+    return { tunnel: t.tunnel.name, directory: req.directory, command: mountCommandFor(t.spec), hosts, check: await this.check(req.tunnel, req.directory) };
+  }
+}

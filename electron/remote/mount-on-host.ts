@@ -1,0 +1,112 @@
+/**
+ * Mounting a NAS export on one host over an open SSH session, for the console's mounts.apply:
+ * looks at the directory first and refuses what a mount would break (another mount there, a
+ * directory with entries, a file), then runs `mkdir -p DIR` and the exact recommended mount command
+ * (electron/contract/mount-ops.ts), as root or through `sudo -n`. Never mounts over a mount, never
+ * types a sudo password (sudo -n fails instead, and that becomes 'sudo-password-needed'), never
+ * unmounts anything. Returns what it did as an outcome code with the command, exit status and
+ * stderr tail; throws only for SSH errors (the caller turns them into a HostFailure).
+ */
+import { mountCommandFor, mountPointCommandFor, SUDO_PREFIX, type MountOutcome } from '../contract/mount-ops.ts';
+import type { MountSpec } from '../contract/plan.ts';
+import { runScript } from '../hosts/remote-script.ts';
+import type { SshSession } from '../ssh/session.ts';
+import { describeMount, inspectDirectories, isMountPoint } from './live-check.ts';
+
+/** A mount to a NAS that does not answer can take a while before mount.nfs gives up. */
+export const MOUNT_TIMEOUT_MS = 150_000;
+const STEP_TIMEOUT_MS = 30_000;
+const STDERR_TAIL_LINES = 12;
+
+export interface MountStepResult {
+  outcome: MountOutcome;
+  command: string | null;
+  exitCode: number | null;
+  stderrTail: string;
+  message: string;
+}
+
+/** "server:/export" with a trailing slash of the export ignored. */
+export function sameSource(mountSource: string, spec: Pick<MountSpec, 'server' | 'export'>): boolean {
+  const trim = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p);
+  const i = mountSource.lastIndexOf(':/');
+  if (i < 0) return false;
+  return mountSource.slice(0, i).toLowerCase() === spec.server.toLowerCase() && trim(mountSource.slice(i + 1)) === trim(spec.export);
+}
+
+function tail(text: string): string {
+  return text.trimEnd().split('\n').slice(-STDERR_TAIL_LINES).join('\n');
+}
+
+/** What sudo itself said, when the failure is sudo's and not the command's. */
+function sudoFailure(stderr: string, exitCode: number | null): MountOutcome | null {
+  if (/sudo: (a )?password is required|sudo: a terminal is required/i.test(stderr)) return 'sudo-password-needed';
+  if (exitCode === 127 && /sudo: (command )?not found|sudo: No such file/i.test(stderr)) return 'sudo-missing';
+  if (/is not in the sudoers file|is not allowed to (execute|run)|not allowed to run sudo/i.test(stderr)) return 'sudo-refused';
+  return null;
+}
+
+function sudoMessage(outcome: MountOutcome, host: string, user: string): string {
+  switch (outcome) {
+    case 'sudo-password-needed':
+      return `sudo on ${host} asks ${user} for a password, and Ferry never types one over SSH. Allow ${user} passwordless sudo for mkdir and mount (a sudoers line such as "${user} ALL=(root) NOPASSWD: /usr/bin/mkdir, /usr/bin/mount"), or run the command on ${host} yourself, then check again.`;
+    case 'sudo-missing':
+      return `${host} has no sudo. Log in as root (edit the host's SSH user), or run the command on ${host} yourself as root, then check again.`;
+    default:
+      return `sudo on ${host} does not let ${user} run this command. Allow it in sudoers (NOPASSWD for mkdir and mount), log in as root, or run the command yourself, then check again.`;
+  }
+}
+
+async function remoteUid(session: SshSession): Promise<number | null> {
+  const out = await runScript(session, 'id -u\n', STEP_TIMEOUT_MS);
+  const uid = Number(out.stdout.trim());
+  return out.code === 0 && Number.isInteger(uid) ? uid : null;
+}
+
+/**
+ * Mounts `spec` at its directory on the host behind `session`. `user` is the SSH user (for the
+ * messages). With `useSudo` and a non-root user, the commands run as `sudo -n …`; as root they
+ * run directly either way.
+ */
+export async function mountOnHost(session: SshSession, host: string, user: string, spec: MountSpec, options: { useSudo: boolean }): Promise<MountStepResult> {
+  const dir = spec.directory;
+  const mountCommand = mountCommandFor(spec);
+  const nothing = (outcome: MountOutcome, message: string): MountStepResult => ({ outcome, command: null, exitCode: null, stderrTail: '', message });
+
+  const [seen] = await inspectDirectories(session, host, [{ directory: dir, role: 'source', tunnel: spec.tunnel }]);
+  if (!seen) throw new Error(`The directory check on ${host} returned nothing.`);
+  if (seen.facts.state === 'not-a-directory') return nothing('not-a-directory', `${dir} on ${host} is a file, not a directory. Ferry does not replace it: choose another directory in the mount spec, or remove the file yourself.`);
+  if (seen.mount && isMountPoint(seen)) {
+    if (sameSource(seen.mount.source, spec)) return nothing('already-mounted', `${dir} on ${host} already is a mount of ${spec.server}:${spec.export} (${seen.mount.fsType}). Nothing was run.`);
+    return nothing('other-mount', `${dir} on ${host} already is a mount of something else: ${describeMount(seen.mount)}. Ferry never mounts over another mount. If that mount is not needed, unmount it yourself (umount ${dir}); otherwise choose another directory.`);
+  }
+  if (seen.facts.state === 'present' && !seen.facts.empty) {
+    return nothing('directory-not-empty', `${dir} on ${host} is not empty and is not a mount: a mount there would hide its files. Move them away or choose an empty directory, then mount again.`);
+  }
+
+  const uid = await remoteUid(session);
+  const viaSudo = uid !== 0 && options.useSudo;
+  if (uid !== 0 && !options.useSudo) {
+    return nothing('root-needed', `${user} on ${host} is not root, and mounting needs root. Tick "use sudo" (with passwordless sudo for mkdir and mount), log in as root, or run the command yourself.`);
+  }
+  const prefix = viaSudo ? SUDO_PREFIX : '';
+  const steps = [prefix + mountPointCommandFor(dir), prefix + mountCommand];
+  const ran: string[] = [];
+  for (const [i, command] of steps.entries()) {
+    ran.push(command);
+    // LC_ALL=C: sudo's and mount's messages are matched in English.
+    const out = await runScript(session, `export LC_ALL=C\n${command}\n`, i === 0 ? STEP_TIMEOUT_MS : MOUNT_TIMEOUT_MS);
+    if (out.code === 0) continue;
+    const result = { command: ran.join(' && '), exitCode: out.code, stderrTail: tail(out.stderr) };
+    const sudo = viaSudo ? sudoFailure(out.stderr, out.code) : null;
+    if (sudo) return { outcome: sudo, ...result, message: sudoMessage(sudo, host, user) };
+    const said = result.stderrTail.split('\n').find((l) => l.trim()) ?? `exit ${out.code}`;
+    if (i === 0) return { outcome: 'mkdir-failed', ...result, message: `Ferry could not create ${dir} on ${host}: ${said.trim()}. Check the parent directory's permissions, then mount again.` };
+    return {
+      outcome: 'mount-failed',
+      ...result,
+      message: `The mount command failed on ${host} (exit ${out.code ?? 'unknown'}): ${said.trim()}. Check that the host has the NFS client (mount.nfs, package nfs-common or nfs-utils), that ${spec.server} is the NAS's mount address and ${spec.export} its export, and that the NAS allows this host; then mount again.`,
+    };
+  }
+  return { outcome: 'mounted', command: ran.join(' && '), exitCode: 0, stderrTail: '', message: `Mounted ${spec.server}:${spec.export} at ${dir} on ${host}${viaSudo ? ' (through sudo)' : ''}.` };
+}

@@ -1,0 +1,218 @@
+/**
+ * mounts.check and mounts.apply through the Controller's dispatch, against real sshd hosts of the
+ * lab. A tmpfs stands in for the NAS (its source string is the spec's server:/export; this kernel
+ * has no NFS): bound into both hosts it is the same mount, mounted on each host separately it is
+ * not. Apply refuses another mount and a directory with files without changing anything, reports
+ * the real mount error for an NFS mount that cannot work here, and a non-root user without
+ * passwordless sudo gets 'sudo-password-needed' from the real sudo. Every result is parsed with the
+ * contract's schemas.
+ */
+import { execFileSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleCalls, mountCommandFor, type CallName, type CallRequest, type CallResponse, type MountCheckResult, type MountHostCheck } from '../../electron/contract/console.ts';
+import { Controller } from '../../electron/controller/controller.ts';
+import { MemorySecretStore } from '../../electron/controller/secrets.ts';
+import { createTestLab, type TestLab } from '../helpers/test-hosts.ts';
+import { tempDir } from '../helpers/test-hosts/ssh-helpers.ts';
+
+/** A lab address nothing listens on: the NAS of the specs (never contacted: no NFS here). */
+const NAS = '198.18.255.254';
+
+let lab: TestLab;
+let work: string;
+let nasDir: string;
+let dataDir: string;
+let controller: Controller;
+const ids: Record<string, string> = {};
+
+async function call<N extends CallName>(name: N, req: CallRequest<N>): Promise<CallResponse<N>> {
+  const result = await controller.dispatch(name, req);
+  if (!result.ok) throw new Error(`${name} failed: ${result.error.code}: ${result.error.message}`);
+  return consoleCalls[name].res.parse(result.result) as CallResponse<N>;
+}
+
+function reached(result: MountCheckResult, name: string): Extract<MountHostCheck, { ok: true }> {
+  const h = result.hosts.find((x) => x.hostName === name);
+  if (!h?.ok) throw new Error(`${name} was not reached: ${JSON.stringify(h)}`);
+  return h;
+}
+
+const codes = (h: { findings: Array<{ code: string }> }) => h.findings.map((f) => f.code).sort();
+
+async function mountsOn(host: string): Promise<string> {
+  return (await lab.host(host).exec('cat /proc/self/mountinfo')).stdout;
+}
+
+async function saveMount(tunnel: string, directory: string, exportPath: string): Promise<void> {
+  await call('mounts.save', { mount: { tunnel, nasType: 'general', server: NAS, export: exportPath, directory } });
+}
+
+beforeAll(async () => {
+  work = await tempDir('ferry-mount-ops-');
+  dataDir = path.join(work, 'data');
+  nasDir = path.join(work, 'nas');
+  await fs.mkdir(nasDir);
+  // One "NAS" export, bound at /mnt/nas into both hosts: the same storage on each.
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', `${NAS}:/share/src`, nasDir]);
+  await fs.writeFile(path.join(nasDir, 'hello.txt'), 'hi');
+  lab = await createTestLab({ hosts: [{ name: 'm1', binds: [{ source: nasDir, target: '/mnt/nas' }] }, { name: 'm2', binds: [{ source: nasDir, target: '/mnt/nas' }] }] });
+  controller = await Controller.open({ dataDir, appVersion: '0.1.0-test', shell: 'web', userKnownHostsFile: null, secrets: new MemorySecretStore() });
+  for (const name of ['m1', 'm2']) {
+    const host = await call('hosts.add', { name, address: lab.host(name).address, auth: { kind: 'key', keyFile: lab.clientKey.path } });
+    ids[name] = host.id;
+    await call('hosts.trustKey', { id: host.id, fingerprint: lab.host(name).hostKeyFingerprint });
+  }
+  // The lab's password user on m1: not root, no sudoers entry.
+  const user = await call('hosts.add', { name: 'm1-user', address: lab.host('m1').address, user: lab.passwordUser, auth: { kind: 'password' } });
+  ids['m1-user'] = user.id;
+  const tested = await call('hosts.test', { id: user.id, secret: { password: lab.password } });
+  expect(tested.ok, tested.ok ? '' : tested.failure.message).toBe(true);
+  await call('tunnels.save', { tunnel: { name: 'old', role: 'source', hosts: ['m1', 'm2'] } });
+  await call('tunnels.save', { tunnel: { name: 'new', role: 'destination', hosts: ['m1', 'm2'] } });
+  await call('tunnels.save', { tunnel: { name: 'by-user', role: 'source', hosts: ['m1-user'] } });
+}, 120_000);
+
+afterAll(async () => {
+  await controller?.close();
+  await lab?.destroy();
+  if (nasDir) execFileSync('umount', ['-l', nasDir]);
+  if (work) await fs.rm(work, { recursive: true, force: true });
+});
+
+describe('mounts.check', () => {
+  it('finds the same mount on every host of a source tunnel, matching the spec, readable', async () => {
+    await saveMount('old', '/mnt/nas', '/share/src');
+    const result = await call('mounts.check', { tunnel: 'old', directory: '/mnt/nas' });
+    expect(result.command).toBe(`mount -t nfs -o vers=3,hard,timeo=600,retrans=2,noresvport,rsize=1048576,wsize=1048576 ${NAS}:/share/src /mnt/nas`);
+    expect(result.hosts.map((h) => h.hostName)).toEqual(['m1', 'm2']);
+    for (const name of ['m1', 'm2']) {
+      const h = reached(result, name);
+      expect(h).toMatchObject({ state: 'present', isMount: true, matchesSpec: true, readable: true, writable: null, verdict: 'findings' });
+      expect(h.mount).toMatchObject({ source: `${NAS}:/share/src`, fsType: 'tmpfs', mountPoint: '/mnt/nas' });
+      // A tmpfs is not NFS: a warning that says so, not an error.
+      expect(codes(h)).toEqual(['not-nfs']);
+    }
+    expect(result.findings).toEqual([]);
+    expect(result.ok).toBe(true);
+  });
+
+  it('checks that a destination tunnel can write there, leaving nothing behind', async () => {
+    await saveMount('new', '/mnt/nas', '/share/src');
+    const result = await call('mounts.check', { tunnel: 'new', directory: '/mnt/nas' });
+    expect(reached(result, 'm1')).toMatchObject({ writable: true, readable: true });
+    expect(reached(result, 'm2')).toMatchObject({ writable: true });
+    expect(await fs.readdir(nasDir)).toEqual(['hello.txt']);
+    expect(result.ok).toBe(true);
+  });
+
+  it('reports a missing directory on every host, with the command to mount it', async () => {
+    await saveMount('old', '/mnt/absent', '/share/absent');
+    const result = await call('mounts.check', { tunnel: 'old', directory: '/mnt/absent' });
+    for (const name of ['m1', 'm2']) {
+      const h = reached(result, name);
+      expect(h).toMatchObject({ state: 'missing', isMount: false, mount: null, matchesSpec: null });
+      expect(codes(h)).toEqual(['dir-missing']);
+      expect(h.findings[0]?.message).toContain(`/mnt/absent does not exist on ${name}`);
+      expect(h.findings[0]?.message).toContain(mountCommandFor({ server: NAS, export: '/share/absent', directory: '/mnt/absent' }));
+    }
+    expect(result.ok).toBe(false);
+  });
+
+  it('tells two hosts with different storage at the same path apart, and a mount of another export', async () => {
+    await lab.host('m1').exec(`mkdir -p /mnt/odd && mount -t tmpfs -o size=1m ${NAS}:/share/odd /mnt/odd`);
+    await lab.host('m2').exec(`mkdir -p /mnt/odd && mount -t tmpfs -o size=1m ${NAS}:/share/other /mnt/odd`);
+    await saveMount('old', '/mnt/odd', '/share/odd');
+    const result = await call('mounts.check', { tunnel: 'old', directory: '/mnt/odd' });
+    expect(reached(result, 'm1')).toMatchObject({ isMount: true, matchesSpec: true });
+    const m2 = reached(result, 'm2');
+    expect(m2).toMatchObject({ isMount: true, matchesSpec: false });
+    expect(codes(m2)).toEqual(['not-nfs', 'spec-mismatch']);
+    expect(m2.findings.find((f) => f.code === 'spec-mismatch')?.message).toContain(`is a mount of ${NAS}:/share/other (tmpfs), not of ${NAS}:/share/odd`);
+    expect(result.findings.map((f) => f.code)).toEqual(['different-mounts']);
+    expect(result.findings[0]?.message).toMatch(/The hosts of tunnel "old" do not see the same storage at \/mnt\/odd \(m1: .*; m2: .*\)/);
+    expect(result.ok).toBe(false);
+  });
+
+  it('answers an unknown mount spec with not-found', async () => {
+    const r = await controller.dispatch('mounts.check', { tunnel: 'old', directory: '/mnt/never-saved' });
+    expect(r).toMatchObject({ ok: false, error: { code: 'not-found' } });
+  });
+});
+
+describe('mounts.apply', () => {
+  it('needs the confirmation and only takes hosts of the tunnel', async () => {
+    const unconfirmed = await controller.dispatch('mounts.apply', { tunnel: 'old', directory: '/mnt/nas', hostIds: [ids.m1], useSudo: false });
+    expect(unconfirmed).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+    const stranger = await controller.dispatch('mounts.apply', { tunnel: 'old', directory: '/mnt/nas', hostIds: [ids['m1-user']], useSudo: false, confirm: true });
+    expect(stranger).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+  });
+
+  it('does nothing where the spec is already mounted', async () => {
+    const before = await mountsOn('m1');
+    const result = await call('mounts.apply', { tunnel: 'old', directory: '/mnt/nas', hostIds: [ids.m1 as string], useSudo: false, confirm: true });
+    expect(result.hosts).toEqual([expect.objectContaining({ ok: true, hostName: 'm1', outcome: 'already-mounted', command: null, exitCode: null })]);
+    expect(await mountsOn('m1')).toBe(before);
+    expect(result.check.ok).toBe(true);
+  });
+
+  it('refuses to mount over another mount, changing nothing', async () => {
+    const before = await mountsOn('m2');
+    const result = await call('mounts.apply', { tunnel: 'old', directory: '/mnt/odd', hostIds: [ids.m2 as string], useSudo: false, confirm: true });
+    const m2 = result.hosts[0];
+    expect(m2).toMatchObject({ ok: true, outcome: 'other-mount', command: null });
+    if (m2?.ok) expect(m2.message).toContain(`already is a mount of something else: ${NAS}:/share/other (tmpfs) on /mnt/odd. Ferry never mounts over another mount.`);
+    expect(await mountsOn('m2')).toBe(before);
+  });
+
+  it('refuses a directory that has files and is not a mount, changing nothing', async () => {
+    await lab.host('m1').exec('mkdir -p /mnt/full && echo keep > /mnt/full/precious.txt');
+    await saveMount('old', '/mnt/full', '/share/full');
+    const before = await mountsOn('m1');
+    const result = await call('mounts.apply', { tunnel: 'old', directory: '/mnt/full', hostIds: [ids.m1 as string], useSudo: false, confirm: true });
+    expect(result.hosts[0]).toMatchObject({ ok: true, outcome: 'directory-not-empty', command: null });
+    expect(await mountsOn('m1')).toBe(before);
+    expect((await lab.host('m1').exec('cat /mnt/full/precious.txt')).stdout).toBe('keep\n');
+    expect(codes(reached(result.check, 'm1'))).toEqual(['not-a-mount']);
+  });
+
+  it('creates the directory, runs the exact mount command, and reports the real mount error', async () => {
+    await saveMount('old', '/mnt/new', '/share/new');
+    const result = await call('mounts.apply', { tunnel: 'old', directory: '/mnt/new', hostIds: [ids.m1 as string, ids.m2 as string], useSudo: false, confirm: true });
+    const command = mountCommandFor({ server: NAS, export: '/share/new', directory: '/mnt/new' });
+    expect(result.command).toBe(command);
+    for (const h of result.hosts) {
+      expect(h.ok).toBe(true);
+      if (!h.ok) continue;
+      expect(h.outcome).toBe('mount-failed');
+      expect(h.command).toBe(`mkdir -p /mnt/new && ${command}`);
+      expect(h.exitCode).not.toBe(0);
+      // What mount itself said on this kernel (no NFS).
+      expect(h.stderrTail).toMatch(/unknown filesystem type 'nfs'|mount\.nfs/);
+      expect(h.message).toMatch(new RegExp(`^The mount command failed on ${h.hostName} \\(exit \\d+\\): .*NFS client`));
+    }
+    // mkdir ran; the check afterwards finds a plain directory, not a mount.
+    for (const name of ['m1', 'm2']) {
+      expect(reached(result.check, name)).toMatchObject({ state: 'present', isMount: false });
+      expect(codes(reached(result.check, name))).toEqual(['not-a-mount']);
+    }
+  });
+
+  it('as a user who is not root: asks for sudo, and reports that sudo wants a password', async () => {
+    await saveMount('by-user', '/mnt/user-nas', '/share/user');
+    const id = ids['m1-user'] as string;
+    const plain = await call('mounts.apply', { tunnel: 'by-user', directory: '/mnt/user-nas', hostIds: [id], useSudo: false, confirm: true });
+    expect(plain.hosts[0]).toMatchObject({ ok: true, outcome: 'root-needed', command: null });
+
+    const sudo = await call('mounts.apply', { tunnel: 'by-user', directory: '/mnt/user-nas', hostIds: [id], useSudo: true, confirm: true });
+    const h = sudo.hosts[0];
+    expect(h).toMatchObject({ ok: true, outcome: 'sudo-password-needed', command: 'sudo -n mkdir -p /mnt/user-nas', exitCode: 1 });
+    if (h?.ok) {
+      expect(h.stderrTail).toContain('sudo: a password is required');
+      expect(h.message).toContain('Ferry never types one over SSH');
+      expect(h.message).toContain('NOPASSWD');
+    }
+    expect((await lab.host('m1').exec('test -e /mnt/user-nas; echo $?')).stdout.trim()).toBe('1');
+  });
+});
