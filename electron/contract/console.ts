@@ -29,6 +29,7 @@ import {
   TrustKeyResult,
 } from './host-ops.ts';
 import { taskRunCalls, taskRunEvents } from './task-runs.ts';
+import { scanCalls, scanEvents } from './scan-ops.ts';
 import { mountOpCalls } from './mount-ops.ts';
 
 export { HostFacts, MountEntry, MountWarning, PrerequisiteCheck } from '../../agent/protocol/facts.ts';
@@ -36,6 +37,7 @@ export * from './plan.ts';
 export * from './planning.ts';
 export * from './host-ops.ts';
 export * from './task-runs.ts';
+export * from './scan-ops.ts';
 export * from './mount-ops.ts';
 export { ProblemCategory, ProblemRecord, ReportHeader, ReportPath, ReportSummary } from '../../agent/protocol/report.ts';
 export { RECOMMENDED_NFS_OPTIONS, recommendedMountCommand } from '../../agent/protocol/nfs.ts';
@@ -175,6 +177,7 @@ export const consoleCalls = {
   },
   'reports.remove': { req: z.object({ id: z.string() }).strict(), res: z.object({ removed: z.boolean() }) },
   ...taskRunCalls,
+  ...scanCalls,
   ...mountOpCalls,
 } as const;
 
@@ -193,6 +196,7 @@ export const consoleEvents = {
   'plan.changed': PlanState,
   'reports.changed': z.array(ReportMeta),
   ...taskRunEvents,
+  ...scanEvents,
 } as const;
 export type ConsoleEvents = typeof consoleEvents;
 export type EventName = keyof ConsoleEvents;
