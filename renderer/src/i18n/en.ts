@@ -6,6 +6,7 @@
 import type { HostFailureCode } from '../../../electron/contract/console.ts';
 import { runsEn } from './runs-en.ts';
 import { mountOpsEn } from './mount-ops-en.ts';
+import { scanEn } from './scan-en.ts';
 
 /** "1 host" / "3 hosts": English needs the count itself to choose the form. */
 const plural = (count: number, n: string, one: string, other: string) => `${n} ${count === 1 ? one : other}`;
@@ -700,6 +701,7 @@ export const en = {
   },
   runs: runsEn,
   mountOps: mountOpsEn,
+  scan: scanEn,
   errors: {
     'bad-json': 'Ferry could not read the request. Reload the console.',
     unauthorized: 'The access token is missing or wrong. Open the console with the full URL Ferry printed.',

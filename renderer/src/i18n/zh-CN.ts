@@ -2,6 +2,7 @@
 import type { Messages } from './en.ts';
 import { runsZhCN } from './runs-zh-CN.ts';
 import { mountOpsZhCN } from './mount-ops-zh-CN.ts';
+import { scanZhCN } from './scan-zh-CN.ts';
 
 /** Ferry's schema messages are English; the ones this console knows are shown in Chinese. */
 const ISSUES: Record<string, string> = {
@@ -710,6 +711,7 @@ export const zhCN: Messages = {
   },
   runs: runsZhCN,
   mountOps: mountOpsZhCN,
+  scan: scanZhCN,
   errors: {
     'bad-json': 'Ferry 无法读取该请求。请重新加载控制台。',
     unauthorized: '访问令牌缺失或错误。请使用 Ferry 打印的完整网址打开控制台。',
