@@ -100,12 +100,13 @@ export async function mountOnHost(session: SshSession, host: string, user: strin
     const result = { command: ran.join(' && '), exitCode: out.code, stderrTail: tail(out.stderr) };
     const sudo = viaSudo ? sudoFailure(out.stderr, out.code) : null;
     if (sudo) return { outcome: sudo, ...result, message: sudoMessage(sudo, host, user) };
-    const said = result.stderrTail.split('\n').find((l) => l.trim()) ?? `exit ${out.code}`;
-    if (i === 0) return { outcome: 'mkdir-failed', ...result, message: `Ferry could not create ${dir} on ${host}: ${said.trim()}. Check the parent directory's permissions, then mount again.` };
+    // mount's first line says what went wrong ("mount: /mnt/x: unknown filesystem type 'nfs'."); the sentence goes on after it.
+    const said = (result.stderrTail.split('\n').find((l) => l.trim()) ?? `exit ${out.code}`).trim().replace(/[.\s]+$/, '');
+    if (i === 0) return { outcome: 'mkdir-failed', ...result, message: `Ferry could not create ${dir} on ${host}: ${said}. Check the parent directory's permissions, then mount again.` };
     return {
       outcome: 'mount-failed',
       ...result,
-      message: `The mount command failed on ${host} (exit ${out.code ?? 'unknown'}): ${said.trim()}. Check that the host has the NFS client (mount.nfs, package nfs-common or nfs-utils), that ${spec.server} is the NAS's mount address and ${spec.export} its export, and that the NAS allows this host; then mount again.`,
+      message: `The mount command failed on ${host} (exit ${out.code ?? 'unknown'}): ${said}. Check that the host has the NFS client (mount.nfs, package nfs-common or nfs-utils), that ${spec.server} is the NAS's mount address and ${spec.export} its export, and that the NAS allows this host; then mount again.`,
     };
   }
   return { outcome: 'mounted', command: ran.join(' && '), exitCode: 0, stderrTail: '', message: `Mounted ${spec.server}:${spec.export} at ${dir} on ${host}${viaSudo ? ' (through sudo)' : ''}.` };

@@ -232,8 +232,9 @@ describe('guided setup', () => {
     await shell.goTo('mounts');
     await mounts.view.waitFor();
     expect(await navStatus('mounts')).toBe('todo');
-    expect(await mounts.mountOnHosts.isDisabled()).toBe(true);
-    expect(await page.locator('.disabled-wrap').getAttribute('title')).toContain('Needs agents (next step)');
+    expect(await mounts.mountOnHostsNote.textContent()).toContain('Save the mount spec, then check it on the hosts of its tunnel');
+    // Checking and mounting on the hosts is per saved spec (test/e2e/mounts-ssh.e2e.test.ts): no spec, no action yet.
+    expect(await page.locator('[data-test=check-on-hosts], [data-test=mount-on-hosts]').count()).toBe(0);
     expect(await mounts.options.count()).toBe(6);
     expect(await mounts.options.first().textContent()).toContain('vers=3');
     expect(await mounts.options.nth(1).textContent()).toContain('never soft');
@@ -265,6 +266,8 @@ describe('guided setup', () => {
     await mounts.submit.click();
     await mounts.mountRow('src-hz', '/mnt/src').waitFor();
     expect(await mounts.mountRow('dst-sh', '/mnt/dst').textContent()).toContain('Extreme');
+    expect(await mounts.checkButton('src-hz', '/mnt/src').isEnabled()).toBe(true);
+    expect(await mounts.mountButton('src-hz', '/mnt/src').isEnabled()).toBe(true);
     expect((await planOnServer()).mounts).toEqual([
       { tunnel: 'dst-sh', nasType: 'extreme', server: 'extreme-nas.example.com', export: '/share/data', directory: '/mnt/dst' },
       { tunnel: 'src-hz', nasType: 'general', server: 'old-nas.example.com', export: '/export/projects', directory: '/mnt/src' },
