@@ -4,10 +4,12 @@
  * has no NFS): bound into both hosts it is the same mount, mounted on each host separately it is
  * not. Apply refuses another mount and a directory with files without changing anything, reports
  * the real mount error for an NFS mount that cannot work here, and a non-root user without
- * passwordless sudo gets 'sudo-password-needed' from the real sudo. Every result is parsed with the
- * contract's schemas.
+ * passwordless sudo gets 'sudo-password-needed' from the real sudo, while one with the sudoers line
+ * Ferry's message suggests gets the commands run as root. A host whose key Ferry has not accepted is
+ * that host's failure, not the call's. Every result is parsed with the contract's schemas.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +21,10 @@ import { tempDir } from '../helpers/test-hosts/ssh-helpers.ts';
 
 /** A lab address nothing listens on: the NAS of the specs (never contacted: no NFS here). */
 const NAS = '198.18.255.254';
+/** A user with passwordless sudo for exactly mkdir and mount (the line mount-on-host.ts suggests). */
+const SUDO_USER = 'ferrysudo';
+const SUDOERS_FILE = '/etc/sudoers.d/ferry-mount-test';
+const SUDO_PASSWORD = randomBytes(12).toString('hex');
 
 let lab: TestLab;
 let work: string;
@@ -57,7 +63,11 @@ beforeAll(async () => {
   // One "NAS" export, bound at /mnt/nas into both hosts: the same storage on each.
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', `${NAS}:/share/src`, nasDir]);
   await fs.writeFile(path.join(nasDir, 'hello.txt'), 'hi');
-  lab = await createTestLab({ hosts: [{ name: 'm1', binds: [{ source: nasDir, target: '/mnt/nas' }] }, { name: 'm2', binds: [{ source: nasDir, target: '/mnt/nas' }] }] });
+  lab = await createTestLab({ hosts: [{ name: 'm1', binds: [{ source: nasDir, target: '/mnt/nas' }] }, { name: 'm2', binds: [{ source: nasDir, target: '/mnt/nas' }] }, { name: 'm3' }] });
+  if (spawnSync('id', ['-u', SUDO_USER]).status !== 0) execFileSync('useradd', ['-m', '-s', '/bin/sh', SUDO_USER]);
+  execFileSync('chpasswd', [], { input: `${SUDO_USER}:${SUDO_PASSWORD}\n` });
+  await fs.writeFile(SUDOERS_FILE, `${SUDO_USER} ALL=(root) NOPASSWD: /usr/bin/mkdir, /usr/bin/mount\n`, { mode: 0o440 });
+  execFileSync('visudo', ['-cf', SUDOERS_FILE]);
   controller = await Controller.open({ dataDir, appVersion: '0.1.0-test', shell: 'web', userKnownHostsFile: null, secrets: new MemorySecretStore() });
   for (const name of ['m1', 'm2']) {
     const host = await call('hosts.add', { name, address: lab.host(name).address, auth: { kind: 'key', keyFile: lab.clientKey.path } });
@@ -69,14 +79,24 @@ beforeAll(async () => {
   ids['m1-user'] = user.id;
   const tested = await call('hosts.test', { id: user.id, secret: { password: lab.password } });
   expect(tested.ok, tested.ok ? '' : tested.failure.message).toBe(true);
+  const sudoer = await call('hosts.add', { name: 'm1-sudo', address: lab.host('m1').address, user: SUDO_USER, auth: { kind: 'password' } });
+  ids['m1-sudo'] = sudoer.id;
+  const sudoTested = await call('hosts.test', { id: sudoer.id, secret: { password: SUDO_PASSWORD } });
+  expect(sudoTested.ok, sudoTested.ok ? '' : sudoTested.failure.message).toBe(true);
+  // m3's key is never accepted.
+  ids.m3 = (await call('hosts.add', { name: 'm3', address: lab.host('m3').address, auth: { kind: 'key', keyFile: lab.clientKey.path } })).id;
   await call('tunnels.save', { tunnel: { name: 'old', role: 'source', hosts: ['m1', 'm2'] } });
   await call('tunnels.save', { tunnel: { name: 'new', role: 'destination', hosts: ['m1', 'm2'] } });
   await call('tunnels.save', { tunnel: { name: 'by-user', role: 'source', hosts: ['m1-user'] } });
+  await call('tunnels.save', { tunnel: { name: 'by-sudo', role: 'source', hosts: ['m1-sudo'] } });
+  await call('tunnels.save', { tunnel: { name: 'mixed', role: 'destination', hosts: ['m1', 'm3'] } });
 }, 120_000);
 
 afterAll(async () => {
   await controller?.close();
   await lab?.destroy();
+  await fs.rm(SUDOERS_FILE, { force: true });
+  spawnSync('userdel', ['-r', SUDO_USER]);
   if (nasDir) execFileSync('umount', ['-l', nasDir]);
   if (work) await fs.rm(work, { recursive: true, force: true });
 });
@@ -132,6 +152,15 @@ describe('mounts.check', () => {
     expect(m2.findings.find((f) => f.code === 'spec-mismatch')?.message).toContain(`is a mount of ${NAS}:/share/other (tmpfs), not of ${NAS}:/share/odd`);
     expect(result.findings.map((f) => f.code)).toEqual(['different-mounts']);
     expect(result.findings[0]?.message).toMatch(/The hosts of tunnel "old" do not see the same storage at \/mnt\/odd \(m1: .*; m2: .*\)/);
+    expect(result.ok).toBe(false);
+  });
+
+  it("reports a host whose key Ferry has not accepted as that host's failure, and checks the others", async () => {
+    await saveMount('mixed', '/mnt/nas', '/share/src');
+    const result = await call('mounts.check', { tunnel: 'mixed', directory: '/mnt/nas' });
+    expect(reached(result, 'm1')).toMatchObject({ isMount: true, writable: true });
+    const m3 = result.hosts.find((h) => h.hostName === 'm3');
+    expect(m3).toMatchObject({ ok: false, hostId: ids.m3, failure: { code: 'host-key-unknown', hostKey: { fingerprint: lab.host('m3').hostKeyFingerprint } } });
     expect(result.ok).toBe(false);
   });
 
@@ -214,5 +243,16 @@ describe('mounts.apply', () => {
       expect(h.message).toContain('NOPASSWD');
     }
     expect((await lab.host('m1').exec('test -e /mnt/user-nas; echo $?')).stdout.trim()).toBe('1');
+  });
+
+  it('with passwordless sudo for mkdir and mount: runs both through sudo -n as root', async () => {
+    await saveMount('by-sudo', '/mnt/sudo-nas', '/share/sudo');
+    const result = await call('mounts.apply', { tunnel: 'by-sudo', directory: '/mnt/sudo-nas', hostIds: [ids['m1-sudo'] as string], useSudo: true, confirm: true });
+    const h = result.hosts[0];
+    const command = mountCommandFor({ server: NAS, export: '/share/sudo', directory: '/mnt/sudo-nas' });
+    expect(h).toMatchObject({ ok: true, outcome: 'mount-failed', command: `sudo -n mkdir -p /mnt/sudo-nas && sudo -n ${command}` });
+    // mount itself ran as root and failed on this kernel, not on permissions.
+    if (h?.ok) expect(h.stderrTail).toMatch(/unknown filesystem type 'nfs'|mount\.nfs/);
+    expect((await lab.host('m1').exec('stat -c %U /mnt/sudo-nas')).stdout.trim()).toBe('root');
   });
 });
