@@ -242,9 +242,9 @@ export class Controller {
   /** Closes the SSH connections Ferry holds (agents on hosts keep running). */
   async close(): Promise<void> {
     await this.scheduler.close();
+    await this.scans.close();
     await this.runs.close();
     await this.hostSessions.closeAll();
-    await this.scans.close();
   }
 
   /** Subscribes to every event; returns the unsubscribe function. */

@@ -32,6 +32,7 @@ import { deployAgent } from '../hosts/deploy.ts';
 import type { SshSession } from '../ssh/session.ts';
 import { shQuote } from '../ssh/shell.ts';
 import { locateAgentBuild } from './agent-build.ts';
+import { toAgentState } from './agents-service.ts';
 import { ControllerError } from './errors.ts';
 import { hostFailure, HostOpError } from './host-failures.ts';
 import type { HostSessions } from './host-sessions.ts';
@@ -65,6 +66,8 @@ interface Target {
 export class ScanService {
   private readonly store: JsonStore<typeof ScansFile>;
   private readonly running = new Map<string, Promise<ScanRecord>>();
+  /** Set by close(): no new host is tried and nothing more is written (an unfinished scan reads as interrupted next time). */
+  private closing = false;
 
   constructor(private readonly options: ScanServiceOptions) {
     this.store = new JsonStore(path.join(options.dataDir, 'scans.json'), ScansFile, () => ({ version: 1 as const, scans: [] }));
@@ -117,9 +120,14 @@ export class ScanService {
     return (await this.list()).find((s) => s.task === task);
   }
 
-  /** Waits for every running scan (on shutdown). */
-  async close(): Promise<void> {
-    await Promise.allSettled([...this.running.values()]);
+  /**
+   * On shutdown: stops trying hosts and writing records. A scan still running on a host ends by
+   * its own time limit (it only reads); its record stays 'running' on disk and open() marks it
+   * interrupted.
+   */
+  close(): Promise<void> {
+    this.closing = true;
+    return Promise.resolve();
   }
 
   private async target(taskName: string): Promise<Target> {
@@ -139,6 +147,7 @@ export class ScanService {
   private async scan(target: Target, record: ScanRecord, instanceGbps: number, maxSeconds: number): Promise<ScanRecord> {
     let firstFailure: HostFailure | null = null;
     for (const host of target.hosts) {
+      if (this.closing) return record;
       const result = await this.options.sessions.run(host.id, 'checking', ({ session }) => this.scanOn(host, session, target.address.directory, maxSeconds));
       if (result.ok) {
         const done: ScanRecord = { ...record, state: 'done', host: host.name, finishedAt: new Date().toISOString(), summary: result.summary, estimate: estimateOf(result.summary, target, instanceGbps) };
@@ -158,6 +167,7 @@ export class ScanService {
 
   /** On one host: this Ferry's agent installed (deployed when needed), then the scan. */
   private async scanOn(host: Host, session: SshSession, directory: string, maxSeconds: number): Promise<{ summary: ScanSummary }> {
+    if (this.closing) throw new HostOpError(interruptedFailure(host.name));
     const dir = await this.agentDir(host, session);
     const command = [`${dir}/${RUNTIME_PATH}`, `${dir}/${BUNDLE_PATH}`, 'scan', directory, '--json', '--max-seconds', String(maxSeconds)].map(shQuote).join(' ');
     const out = await session.exec(command, { timeoutMs: maxSeconds * 1000 + EXEC_GRACE_MS });
@@ -186,6 +196,8 @@ export class ScanService {
     const build = locateAgentBuild(this.options.distDir);
     if (build.files) {
       const deployed = await deployAgent(session, { version: this.options.appVersion, localFiles: build.files });
+      // What the Hosts step shows about the agent changed when something was installed.
+      if (!deployed.alreadyInstalled) this.options.sessions.recordAgent(host.id, toAgentState(await agentStatus(session), this.options.appVersion));
       return deployed.dir;
     }
     const status = await agentStatus(session);
@@ -202,6 +214,7 @@ export class ScanService {
   }
 
   private async put(record: ScanRecord): Promise<void> {
+    if (this.closing) return;
     const file = await this.store.update((f) => ({ ...f, scans: [...f.scans.filter((s) => s.task !== record.task), record] }));
     this.options.onChanged(file.scans);
   }

@@ -5,7 +5,8 @@
  * and ends with the exact counts and bytes of a known tree plus an estimate; a second scan while
  * one runs is refused; a host that refuses connections is skipped for the next host of the tunnel,
  * and alone it fails with 'unreachable'; a missing directory fails with a message that says so; a
- * Controller opened again on the same data directory still shows the last scans. Every answer is
+ * Controller opened again on the same data directory still shows the last scans, and one that
+ * was cut short by closing Ferry as interrupted. Every answer is
  * parsed with the contract's schemas.
  */
 import { existsSync, promises as fs } from 'node:fs';
@@ -163,8 +164,15 @@ describe('tasks.scan', () => {
     const before = await call('tasks.scans', {});
     expect(before.map((r) => r.task).sort()).toEqual(['missing', 'projects', 'unreachable']);
     await controller.close();
+    // A scan that was still running when Ferry closed comes back as interrupted, never as running.
+    const file = path.join(dataDir, 'scans.json');
+    const stored = JSON.parse(await fs.readFile(file, 'utf8')) as { version: 1; scans: ScanRecord[] };
+    const cut = { ...(before.find((r) => r.task === 'projects') as ScanRecord), task: 'cut-short', state: 'running' as const, finishedAt: null, summary: null, estimate: null };
+    await fs.writeFile(file, JSON.stringify({ ...stored, scans: [...stored.scans, cut] }));
     controller = await openController();
-    expect(await call('tasks.scans', {})).toEqual(before);
+    const after = await call('tasks.scans', {});
+    expect(after.filter((r) => r.task !== 'cut-short')).toEqual(before);
+    expect(after.find((r) => r.task === 'cut-short')).toMatchObject({ state: 'failed', failure: { code: 'connection-lost', message: expect.stringMatching(/closed .* while this scan ran/) } });
     expect(before.find((r) => r.task === 'projects')?.estimate?.instanceGbps).not.toBe(DEFAULT_INSTANCE_GBPS);
   });
 });
