@@ -167,7 +167,7 @@ describe('run scheduler', () => {
     runs = [run('nightly', 'failed', T0 - 2 * HOUR, T0)];
     const s = await openScheduler();
     expect((await scheduleOf(s, 'nightly'))?.nextRunAt).toBe(iso(T0 + 6 * HOUR));
-    startAnswer = async () => ({ ok: false, failure: { hostId: 'h1', hostName: 'src1', code: 'password-needed', message: 'src1 logs in with a password. Enter the password for root.', authMethod: 'password' } as never });
+    startAnswer = async () => ({ ok: false, failure: { code: 'password-needed', message: 'src1 logs in with a password. Enter the password for root.', stage: 'target', hostId: 'h1', hostName: 'src1', hostKey: null, authMethod: 'password', logTail: null } });
     await advance(s, 6 * HOUR);
     const refused = await scheduleOf(s, 'nightly');
     expect(refused).toMatchObject({ state: 'scheduled', nextRunAt: iso(T0 + 12 * HOUR), lastAttempt: { outcome: 'not-started', runId: null } });

@@ -90,4 +90,13 @@ export const runsEn = {
   startFailed: (task: string) => `Task ${task} could not be started.`,
   answer: 'Answer',
   loadFailed: 'Could not load the runs.',
+  schedule: {
+    firstRun: (hours: string) => `Repeats every ${hours} h as incremental runs once the first run has ended.`,
+    next: (at: string, hours: string) => `Next incremental run ${at} (every ${hours} h)`,
+    nextWhileActive: (at: string, hours: string) => `Next incremental run ${at} (every ${hours} h), skipped if the current run is still going then`,
+    skipped: (at: string) => `The run due ${at} was skipped: a run of this task was still going.`,
+    notStarted: (at: string) => `The run due ${at} did not start:`,
+    trigger: 'Scheduled',
+    triggerTitle: 'Started by the task’s repeat schedule, as an incremental run',
+  },
 };

@@ -87,4 +87,13 @@ export const runsZhCN: typeof runsEn = {
   startFailed: (task: string) => `无法启动任务 ${task}。`,
   answer: '处理',
   loadFailed: '无法加载运行列表。',
+  schedule: {
+    firstRun: (hours: string) => `首次运行结束后，每 ${hours} 小时以增量方式重复运行。`,
+    next: (at: string, hours: string) => `下次增量运行：${at}（每 ${hours} 小时）`,
+    nextWhileActive: (at: string, hours: string) => `下次增量运行：${at}（每 ${hours} 小时）；届时若当前运行仍未结束，则跳过这一次`,
+    skipped: (at: string) => `原定于 ${at} 的运行已跳过：此任务的另一次运行仍在进行。`,
+    notStarted: (at: string) => `原定于 ${at} 的运行未能启动：`,
+    trigger: '定时',
+    triggerTitle: '由任务的重复计划启动，以增量方式运行',
+  },
 };

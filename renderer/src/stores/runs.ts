@@ -1,6 +1,7 @@
 /**
  * Runs store: every run of a plan task (runs.list, kept current by `runs.changed`), the live
  * snapshot of each run Ferry reports on (`runs.progress`, or runs.get when a run page opens), and
+ * each repeating task's schedule (runs.schedule, kept current by the `runs.schedule` event), and
  * the console's side of starting a task: what the operator must answer first (a host key to
  * compare, a password or passphrase) and starting it again with that answer. A cache of
  * controller state: it subscribes to the events BEFORE it loads the snapshot, so a reload
@@ -8,7 +9,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { HostFailure, HostSecret, Run, RunSnapshot } from '../../../electron/contract/console.ts';
+import type { HostFailure, HostSecret, Run, RunSnapshot, TaskSchedule } from '../../../electron/contract/console.ts';
 import { consoleApi } from '../api/current.ts';
 import { describeError, type Problem } from '../api/describe.ts';
 import { latestRunByTask } from '../domain/runs.ts';
@@ -42,11 +43,31 @@ export const useRunsStore = defineStore('ferry.runs', () => {
   /** A control call in flight, per run id. */
   const pending = ref<Record<string, RunControl | null>>({});
   const controlProblems = ref<Record<string, Problem | null>>({});
+  /** The repeat schedule of every task that has one (replaced whole by each event). */
+  const schedules = ref<TaskSchedule[]>([]);
 
   let revision = 0;
+  let scheduleRevision = 0;
   let started = false;
 
   const latestByTask = computed(() => latestRunByTask(runs.value));
+  const scheduleByTask = computed(() => new Map(schedules.value.map((s) => [s.task, s])));
+
+  function applySchedules(next: TaskSchedule[]): void {
+    scheduleRevision += 1;
+    schedules.value = next;
+  }
+
+  /** The schedules; a failure leaves the last known ones (the run list shows the load problem). */
+  async function loadSchedules(): Promise<void> {
+    const seen = scheduleRevision;
+    try {
+      const next = await consoleApi().call('runs.schedule', {});
+      if (scheduleRevision === seen) applySchedules(next);
+    } catch (err) {
+      error.value ??= describeError(err);
+    }
+  }
 
   function applyRuns(next: Run[]): void {
     revision += 1;
@@ -61,7 +82,9 @@ export const useRunsStore = defineStore('ferry.runs', () => {
     snapshots.value = { ...snapshots.value, [snapshot.run.id]: snapshot };
   }
 
+  /** The run list, and the schedules beside it (not awaited: the list never waits for them). */
   async function load(): Promise<void> {
+    void loadSchedules();
     const seen = revision;
     if (status.value !== 'ready') status.value = 'loading';
     try {
@@ -80,6 +103,7 @@ export const useRunsStore = defineStore('ferry.runs', () => {
     // Subscribe BEFORE the first snapshot, so no change falls between the two.
     api.on('runs.changed', applyRuns);
     api.on('runs.progress', applySnapshot);
+    api.on('runs.schedule', applySchedules);
     api.onReconnect(() => {
       void load();
       for (const id of Object.keys(snapshots.value)) void refresh(id);
@@ -183,6 +207,8 @@ export const useRunsStore = defineStore('ferry.runs', () => {
     pending,
     controlProblems,
     latestByTask,
+    schedules,
+    scheduleByTask,
     init,
     load,
     refresh,
