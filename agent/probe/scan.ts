@@ -178,12 +178,12 @@ export function scanWarnings(s: Omit<ScanSummary, 'warnings'>, maxSeconds?: numb
     });
   }
   const dirs = s.counts.dir;
-  if (dirs >= LATENCY_MIN_DIRS && s.counts.file / dirs < LATENCY_FILES_PER_DIR) {
+  if (dirs >= LATENCY_MIN_DIRS && (s.entries - dirs) / dirs < LATENCY_FILES_PER_DIR) {
     out.push({
       code: 'latency-bound',
       path: null,
       value: dirs,
-      message: `${en(dirs)} directories hold fewer than ${LATENCY_FILES_PER_DIR} files each on average. Listing and creating a directory costs a few NFS round trips whatever it holds, so this tree is bound by latency, not bandwidth: expect it to take longer than its size suggests; more instances help, faster links do not.`,
+      message: `${en(dirs)} directories hold fewer than ${LATENCY_FILES_PER_DIR} files or links each on average. Listing and creating a directory costs a few NFS round trips whatever it holds, so this tree is bound by latency, not bandwidth: expect it to take longer than its size suggests; more instances help, faster links do not.`,
     });
   }
   if (s.errorCount > 0) {

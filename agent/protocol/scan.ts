@@ -21,7 +21,7 @@ export const MAX_LISTED_SCAN_ERRORS = 100;
 export const DEEP_NESTING_LEVELS = 64;
 /**
  * Latency-bound trees: at least LATENCY_MIN_DIRS directories holding fewer than
- * LATENCY_FILES_PER_DIR files each on average. Listing a directory on the source and creating it
+ * LATENCY_FILES_PER_DIR other entries (files, symlinks, special files) each on average. Listing a directory on the source and creating it
  * (mkdir + setattr) on the destination cost a few NFS round trips whatever it holds, so such a
  * tree's time is directories x round-trip time, not bytes / bandwidth.
  */

@@ -105,6 +105,13 @@ describe('scanTree', () => {
     const s = scanTree(root);
     expect(s.counts.dir).toBe(1230);
     expect(s.warnings.find((x) => x.code === 'latency-bound')).toMatchObject({ value: 1230 });
+    // Symlinks count as entries a directory holds: 1,000 directories of 3 links each are not sparse.
+    const linked = path.join(dir, 'linked');
+    for (let i = 0; i < 1000; i++) {
+      fs.mkdirSync(path.join(linked, `d${i}`), { recursive: true });
+      for (let j = 0; j < 3; j++) fs.symlinkSync('t', path.join(linked, `d${i}`, `l${j}`));
+    }
+    expect(scanTree(linked).warnings).toEqual([]);
 
     // A time limit that has passed: stops at the first clock check, marked partial.
     const partial = scanTree(root, { maxSeconds: 0 });
