@@ -100,7 +100,7 @@ describe('Mounts on the hosts of a tunnel', () => {
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Tab');
     expect(await focusedTestId()).toBe('check-on-hosts');
-    expect(await mounts.checkButton('old-nas', '/mnt/nas').evaluate((el) => getComputedStyle(el).outlineStyle)).not.toBe('none');
+    expect(await page.evaluate<string>(`getComputedStyle(document.activeElement).outlineStyle`)).not.toBe('none');
     await page.keyboard.press('Enter');
     const results = mounts.results('old-nas', '/mnt/nas');
     await results.locator('[data-test=mount-check-summary]').waitFor();
