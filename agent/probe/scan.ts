@@ -155,7 +155,7 @@ export function scanWarnings(s: Omit<ScanSummary, 'warnings'>, maxSeconds?: numb
       code: 'partial',
       path: null,
       value: maxSeconds ?? s.seconds,
-      message: `The scan stopped at its time limit (${en(Math.round(maxSeconds ?? s.seconds))} s) before the end of the tree: every figure is a lower bound, and so is the estimate. Scan again with more time for the whole picture.`,
+      message: `The scan stopped at its time limit (${en(Math.round(maxSeconds ?? s.seconds))} s) before the end of the tree: every figure is a lower bound (and so is an estimate made from them). Scan again with more time for the whole picture.`,
     });
   }
   for (const d of s.hugeDirs) {
