@@ -196,7 +196,7 @@ export class Agent {
       fingerprint: this.id.tls.fingerprint,
       pid: process.pid,
       isRoot,
-      maxRss: process.resourceUsage().maxRSS * 1024,
+      maxRss: peakRss(),
       nativeAddon: isNativeAvailable(),
       tasks: [
         ...[...this.coordinators.keys()].map((taskId) => ({ taskId, role: 'coordinator' as const })),
@@ -291,4 +291,18 @@ function safeReaddir(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * This process's own peak RSS in bytes: VmHWM, which exec resets. getrusage's maxrss is not used on
+ * Linux because a child starts with its parent's peak, so every agent of a big launcher looked big.
+ */
+function peakRss(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux: fall back below
+  }
+  return process.resourceUsage().maxRSS * 1024;
 }

@@ -41,9 +41,20 @@ const DEST_SLOTS = 4;
 const DIRS_PER_LIST_JOB = 16;
 const ITEMS_PER_JOB = 512;
 const MAX_ATTEMPTS = 3;
-/** Stop listing ahead when this many files wait to be copied (bounds memory). */
-const READY_HIGH_WATER = 50_000;
+/**
+ * At most this many files wait in memory to be copied; the others stay in the journal (state
+ * PENDING) and are read back a page at a time, so memory stays bounded however many entries one
+ * directory holds or a resumed task has left.
+ */
+const READY_MAX = positiveIntFromEnv('FERRY_READY_MAX') ?? 20_000;
+const REFILL_PAGE = Math.max(1, Math.floor(READY_MAX / 5));
 const TEMP = Buffer.from(TEMP_PREFIX);
+
+/** A tuning knob from the environment (tests set a small ready queue to exercise the refill). */
+function positiveIntFromEnv(name: string): number | null {
+  const v = Number(process.env[name]);
+  return Number.isInteger(v) && v > 0 ? v : null;
+}
 
 type JobKind = 'list' | 'copy' | 'probe' | 'link' | 'dirs' | 'delete' | 'mlist' | 'vsrc' | 'vdst';
 
@@ -126,6 +137,13 @@ export class Coordinator {
   private probeQueue: number[] = [];
   private readyQueue: QueuedFile[] = [];
   private largeQueue: QueuedFile[] = [];
+  /**
+   * Set while pending files are left in the journal: every PENDING entry with an id above `after`
+   * is in the journal only (never in memory or in flight), every one at or below it is in memory.
+   * Ids grow with each entry found, so `after` = the highest id ever queued keeps that true.
+   */
+  private spill: { after: number } | null = null;
+  private maxQueuedId = 0;
   /** Cursor of the current post-copy phase (dirs by id / entries by id / dirs by depth). */
   private cursor = { depth: Number.MAX_SAFE_INTEGER, id: 0, exhausted: false };
   private phaseRetry: number[] = [];
@@ -420,11 +438,34 @@ export class Coordinator {
     const j = this.journal;
     this.dirQueue = j.pendingDirIds();
     this.probeQueue = j.idsInState(E.NEW);
-    for (const r of j.q('SELECT * FROM entries WHERE state = ? ORDER BY id').all(E.PENDING)) this.enqueue(rowToEntry(r));
+    // Everything pending is in the journal: the first dispatch reads it back a page at a time.
+    this.spill = { after: 0 };
   }
 
-  /** A pending entry into the ready or the large queue. */
-  private enqueue(e: Pick<EntryRow, 'id' | 'rel' | 'kind' | 'size' | 'meta' | 'dstHash'>): void {
+  /** Tops the ready queue up from the journal while files wait there. */
+  private refill(): void {
+    while (this.spill && this.readyQueue.length + this.largeQueue.length < READY_MAX - REFILL_PAGE) {
+      const rows = this.journal.q('SELECT * FROM entries WHERE state = ? AND id > ? ORDER BY id LIMIT ?').all(E.PENDING, this.spill.after, REFILL_PAGE);
+      for (const r of rows) this.enqueue(rowToEntry(r), true);
+      const last = rows[rows.length - 1];
+      if (rows.length < REFILL_PAGE) this.spill = null;
+      else if (last) this.spill.after = num(last.id);
+    }
+  }
+
+  /**
+   * A pending entry into the ready or the large queue; or nowhere when the queues are full or files
+   * wait in the journal already (the refill reads it back in id order).
+   */
+  private enqueue(e: Pick<EntryRow, 'id' | 'rel' | 'kind' | 'size' | 'meta' | 'dstHash'>, refill = false): void {
+    if (!refill) {
+      if (this.spill && e.id > this.spill.after) return;
+      if (this.readyQueue.length + this.largeQueue.length >= READY_MAX) {
+        this.spill = { after: this.maxQueuedId };
+        if (e.id > this.maxQueuedId) return;
+      }
+    }
+    if (e.id > this.maxQueuedId) this.maxQueuedId = e.id;
     const item: CopyItem = { id: e.id, rel: b64(e.rel), kind: e.kind === 'symlink' ? 'symlink' : 'file', size: e.size };
     if (this.spec.checksum && e.dstHash) item.skipIfHash = e.dstHash;
     const f: QueuedFile = { id: e.id, item, sig: metaSig(e.meta) };
@@ -468,8 +509,10 @@ export class Coordinator {
 
   private dispatchCopyPhase(): void {
     const dests = this.destinations().filter((d) => d.data);
+    this.refill();
     for (const s of this.sources()) {
-      while (this.jobsOf(s, 'list') < LIST_SLOTS && this.dirQueue.length > 0 && this.readyQueue.length < READY_HIGH_WATER) {
+      // Listing ahead is bounded by the journal's disk, not memory; it pauses while a backlog is spilled.
+      while (this.jobsOf(s, 'list') < LIST_SLOTS && this.dirQueue.length > 0 && this.spill === null) {
         const ids = this.dirQueue.splice(0, DIRS_PER_LIST_JOB);
         const dirs = ids.map((id) => ({ id, rel: b64(this.journal.dirRel(id) ?? Buffer.alloc(0)) }));
         const job = this.startJob('list', s, ids);
@@ -510,7 +553,7 @@ export class Coordinator {
     if (this.jobs.size > 0) return false;
     switch (this.phase) {
       case 'copy':
-        return this.dirQueue.length === 0 && this.probeQueue.length === 0 && this.readyQueue.length === 0 && this.largeQueue.length === 0;
+        return this.dirQueue.length === 0 && this.probeQueue.length === 0 && this.readyQueue.length === 0 && this.largeQueue.length === 0 && this.spill === null;
       case 'mirror':
         return this.cursor.exhausted && this.phaseRetry.length === 0 && this.extrasQueue.length === 0;
       default:

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ReadyLine } from '../../agent/protocol/control.ts';
+import { AGENT_NODE_FLAGS } from '../../agent/runtime-flags.ts';
 
 export interface AgentProcess {
   child: ChildProcess;
@@ -53,7 +54,7 @@ export interface LaunchOptions {
 
 export async function launchAgent(opts: LaunchOptions): Promise<AgentProcess> {
   const loc = opts.location ?? locateAgent();
-  const args = [loc.bundle, 'serve', '--home', opts.home, '--exit-with-parent'];
+  const args = [...AGENT_NODE_FLAGS, loc.bundle, 'serve', '--home', opts.home, '--exit-with-parent'];
   if (opts.dataListen) args.push('--data-listen', opts.dataListen);
   fs.mkdirSync(opts.home, { recursive: true, mode: 0o700 });
   if (opts.uid !== undefined) fs.chownSync(opts.home, opts.uid, opts.gid ?? opts.uid);

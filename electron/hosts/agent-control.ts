@@ -13,6 +13,7 @@ import { BUNDLE_PATH, checkVersionLabel, DEFAULT_AGENT_HOME, RUNTIME_PATH } from
 import { AgentError } from './errors.ts';
 import { FIND_RUNNING_AGENT, firstLine, mark, runScript, SECTION } from './remote-script.ts';
 import { SYSTEMD_UNIT_NAME, SYSTEMD_UNIT_PATH, systemdUnit } from './systemd-unit.ts';
+import { AGENT_NODE_FLAGS } from '../../agent/runtime-flags.ts';
 
 export interface AgentStatus {
   /** Absolute agent home on the host. */
@@ -154,7 +155,7 @@ FERRY_UNIT
   systemctl restart ${SYSTEMD_UNIT_NAME} || exit 5
   started=''
 else
-  setsid nohup ${[node, bundle, ...args].map(shQuote).join(' ')} >> "$log" 2>&1 < /dev/null &
+  setsid nohup ${[node, ...AGENT_NODE_FLAGS, bundle, ...args].map(shQuote).join(' ')} >> "$log" 2>&1 < /dev/null &
   started=$!
 fi
 ${mark('mode')}; echo $mode

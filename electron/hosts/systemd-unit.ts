@@ -3,6 +3,7 @@
  * systemd (as root only): restarts the agent on failure and at boot, appends its output to the
  * same log file the nohup mode uses. Pure: text out.
  */
+import { AGENT_NODE_FLAGS } from '../../agent/runtime-flags.ts';
 
 export const SYSTEMD_UNIT_NAME = 'ferry-agent.service';
 export const SYSTEMD_UNIT_PATH = `/etc/systemd/system/${SYSTEMD_UNIT_NAME}`;
@@ -14,7 +15,7 @@ function systemdArg(value: string): string {
 }
 
 export function systemdUnit(options: { node: string; bundle: string; args: string[]; home: string; log: string }): string {
-  const exec = [options.node, options.bundle, ...options.args].map(systemdArg).join(' ');
+  const exec = [options.node, ...AGENT_NODE_FLAGS, options.bundle, ...options.args].map(systemdArg).join(' ');
   return `[Unit]
 Description=Ferry migration agent
 After=network-online.target remote-fs.target

@@ -28,6 +28,11 @@ function mulberry32(a: number): () => number {
   };
 }
 const rand = mulberry32(seed);
+/**
+ * A ready queue of 300 files (4,000 in the tree): the coordinator keeps most pending files in the
+ * journal and refills from it, also when it resumes, which is the path of a 250,000-entry directory.
+ */
+const SMALL_READY_QUEUE = { FERRY_READY_MAX: '300' };
 
 beforeAll(async () => {
   console.log(`engine kill test seed: ${seed} (FERRY_KILL_SEED=${seed} replays it)`);
@@ -84,7 +89,7 @@ describe('kill -9 and resume', () => {
           for (const [role, a] of Object.entries(started.agents)) pids[role] = a.pid;
         }
         if (e.event === 'agent-restarted') pids[e.role as string] = e.pid as number;
-      });
+      }, SMALL_READY_QUEUE);
       const kept = new Map<string, bigint>();
       const roles = ['source', 'destination', 'coordinator'];
       for (let kill = 0; kill < 2; kill++) {
@@ -118,9 +123,14 @@ describe('kill -9 and resume', () => {
     const state = path.join(tmp, 'state-all');
     const args = ['migrate', src, dst, '--json', '--state-dir', state, '--concurrency', '2'];
     let started: Started | null = null;
-    const first = runCli(b, args, (e) => {
-      if (e.event === 'started') started = e as unknown as Started;
-    });
+    const first = runCli(
+      b,
+      args,
+      (e) => {
+        if (e.event === 'started') started = e as unknown as Started;
+      },
+      SMALL_READY_QUEUE,
+    );
     // The random point is counted from the task's start (a loaded machine may take seconds to get there).
     for (let waited = 0; started === null && waited < 60_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 400 + rand() * 800));
@@ -138,7 +148,7 @@ describe('kill -9 and resume', () => {
     const journal = path.join((s as Started).stateDir, 'coordinator', 'tasks', (s as Started).taskId, 'journal.sqlite');
     const kept = inodes(dst, verifiedNow(journal));
     console.log(`killed everything; ${kept.size} files were verified`);
-    const second = await runCli(b, args).done;
+    const second = await runCli(b, args, undefined, SMALL_READY_QUEUE).done;
     expect(second.code, second.stderr).toBe(0);
     const fin = finishedEvent(second);
     expect(fin.passed).toBe(true);

@@ -114,9 +114,9 @@ describe('agent layout', () => {
 
   it('writes a systemd unit that runs the agent with its log', () => {
     const unit = systemdUnit({ node: '/root/.ferry/agent/1.0.0/runtime/bin/node', bundle: '/root/.ferry/agent/1.0.0/agent/agent.mjs', args: ['serve', '--home', '/root/.ferry', '--data-listen', '10.0.0.5:7000'], home: '/root/.ferry', log: '/root/.ferry/agent.log' });
-    expect(unit).toContain('ExecStart=/root/.ferry/agent/1.0.0/runtime/bin/node /root/.ferry/agent/1.0.0/agent/agent.mjs serve --home /root/.ferry --data-listen 10.0.0.5:7000\n');
+    expect(unit).toContain('ExecStart=/root/.ferry/agent/1.0.0/runtime/bin/node --max-semi-space-size=8 /root/.ferry/agent/1.0.0/agent/agent.mjs serve --home /root/.ferry --data-listen 10.0.0.5:7000\n');
     expect(unit).toContain('StandardOutput=append:/root/.ferry/agent.log');
     expect(unit).toContain('Restart=on-failure');
-    expect(systemdUnit({ node: '/a b/node', bundle: '/x%y', args: [], home: '/h', log: '/l' })).toContain('ExecStart="/a b/node" "/x%%y"');
+    expect(systemdUnit({ node: '/a b/node', bundle: '/x%y', args: [], home: '/h', log: '/l' })).toContain('ExecStart="/a b/node" --max-semi-space-size=8 "/x%%y"');
   });
 });
