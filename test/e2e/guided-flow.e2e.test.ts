@@ -66,10 +66,14 @@ beforeAll(async () => {
   work = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-tour-'));
   nasSrc = path.join(work, 'nas-src');
   nasDst = path.join(work, 'nas-dst');
-  // Each "NAS" is a tmpfs, bound at the same path into every host of its side.
-  for (const dir of [nasSrc, nasDst]) {
+  // Each "NAS" is a tmpfs, bound at the same path into every host of its side; its source names the
+  // export of the Mounts step's spec, so "Check on hosts" finds the spec mounted (as tmpfs, not NFS).
+  for (const [dir, source] of [
+    [nasSrc, 'old-nas.lab:/export/projects'],
+    [nasDst, 'new-nas.lab:/export/projects'],
+  ] as const) {
     await fs.mkdir(dir);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256m', 'tmpfs', dir]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256m', source, dir]);
     mounted.push(dir);
   }
   const tree = path.join(nasSrc, 'projects');
@@ -167,6 +171,15 @@ describe('the guided flow, from an empty data directory to a verified report', (
     await mounts.submit.click();
     await mounts.mountRow('new-nas', '/mnt/dst').waitFor();
     await expect.poll(() => navStatus('mounts')).toBe('done');
+    // Checked on the hosts over SSH: mounted with the spec's export, readable; a tmpfs is not NFS.
+    // The form was cleared for the next spec without flagging the fields it emptied.
+    expect(await mounts.fieldError('export').count()).toBe(0);
+    await mounts.checkOnHosts('old-nas', '/mnt/src');
+    const src1 = mounts.hostCheck('old-nas', '/mnt/src', 'src1');
+    expect(await src1.locator('[data-test=host-matches]').getAttribute('data-value')).toBe('true');
+    expect(await mounts.findingCodes(src1)).toEqual(['not-nfs']);
+    await mounts.checkOnHosts('new-nas', '/mnt/dst');
+    expect(await mounts.hostCheck('new-nas', '/mnt/dst', 'dst1').locator('[data-test=host-writable]').getAttribute('data-value')).toBe('true');
     await tour(4, 'mounts');
   });
 
