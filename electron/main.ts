@@ -1,10 +1,12 @@
 /**
- * Electron main: the desktop shell. It owns the window and the IPC wiring, nothing else; all
- * state and logic live in the controller (electron/controller), shared with the web console.
+ * Electron main: the desktop shell. It owns the window, the IPC wiring and printing a report
+ * page to PDF (printToPDF needs a window), nothing else; all state and logic live in the
+ * controller (electron/controller), shared with the web console.
  * Only this file and the preload may import `electron`.
  */
 import path from 'node:path';
-import { app, BrowserWindow, ipcMain, safeStorage, shell, type IpcMainInvokeEvent } from 'electron';
+import { pathToFileURL } from 'node:url';
+import { app, BrowserWindow, ipcMain, safeStorage, session, shell, type IpcMainInvokeEvent } from 'electron';
 import { FERRY_VERSION } from '../agent/version.ts';
 import { Controller } from './controller/controller.ts';
 import { EncryptedFileSecretStore } from './controller/encrypted-secret-store.ts';
@@ -50,6 +52,40 @@ function createWindow(): BrowserWindow {
   return win;
 }
 
+/** How long a report page may take to load and print before the PDF export gives up. */
+const PRINT_TIMEOUT_MS = 120_000;
+
+/**
+ * The desktop app's PDF printer for reports.export 'pdf': loads the report's print-ready page
+ * (static, no script: electron/reports/print-page.ts) into a hidden window of its own session
+ * that lets nothing but that file load, and prints it with printToPDF (A4, with backgrounds for
+ * the verdict's colours, the page's own @page margins).
+ */
+async function printPageToPdf(htmlFile: string): Promise<Uint8Array> {
+  const page = pathToFileURL(htmlFile).href;
+  // Only the exports folder's pages load; anything else (the network above all) is cancelled.
+  const folder = `${pathToFileURL(path.dirname(htmlFile)).href}/`;
+  const printSession = session.fromPartition('ferry-print');
+  printSession.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !details.url.startsWith(folder) }));
+  const win = new BrowserWindow({ show: false, width: 1024, height: 1400, webPreferences: { session: printSession, javascript: false, sandbox: true, contextIsolation: true, nodeIntegration: false } });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Printing the report to PDF took longer than ${PRINT_TIMEOUT_MS / 1000} s. Try again, or export HTML and print it from a browser.`)), PRINT_TIMEOUT_MS);
+    });
+    return await Promise.race([
+      (async () => {
+        await win.loadURL(page);
+        return win.webContents.printToPDF({ pageSize: 'A4', printBackground: true, preferCSSPageSize: true, generateTaggedPDF: true });
+      })(),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+    win.destroy();
+  }
+}
+
 /**
  * Passwords and passphrases sealed by the OS keychain through safeStorage, when it has a real
  * one; else (Linux without a keyring: safeStorage would fall back to a fixed key) none, and the
@@ -70,6 +106,7 @@ async function start(): Promise<void> {
     ...(secrets ? { secrets } : {}),
     appVersion: FERRY_VERSION,
     shell: 'electron',
+    printPdf: printPageToPdf,
     // main.cjs lives in dist/electron; the agent build it deploys is dist/agent, dist/runtime, dist/native.
     distDir: path.join(__dirname, '..'),
   });

@@ -103,7 +103,8 @@ export const ReportMeta = z.object({
 });
 export type ReportMeta = z.infer<typeof ReportMeta>;
 
-export const ReportExportFormat = z.enum(['html', 'csv', 'json']);
+/** 'pdf' is printed by the desktop app (Electron's printToPDF); the web console prints from the browser instead. */
+export const ReportExportFormat = z.enum(['html', 'csv', 'json', 'pdf']);
 export type ReportExportFormat = z.infer<typeof ReportExportFormat>;
 
 export const ProblemQuery = z
@@ -170,6 +171,8 @@ export const consoleCalls = {
   /**
    * Writes an export into `<data-dir>/exports/` and returns its name; the web console downloads it
    * from `GET /api/exports/<fileName>` (same bearer token), the desktop app shows it in its folder.
+   * 'pdf' only where the shell can print (AppInfo.shell 'electron'); elsewhere it is an
+   * 'invalid-request' saying to use the print page and the browser's "Save as PDF".
    */
   'reports.export': {
     req: z.object({ id: z.string(), format: ReportExportFormat }).strict(),

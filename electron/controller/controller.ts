@@ -31,6 +31,7 @@ import { PlanService } from './plan-service.ts';
 import { importPlanYaml } from './plan-import.ts';
 import { planToYaml } from '../plan/plan-file.ts';
 import { ReportsService } from '../reports/reports-service.ts';
+import type { PdfPrinter } from '../reports/pdf-export.ts';
 import { removeStaleTempFiles } from './store/atomic-file.ts';
 import { HostSessions } from './host-sessions.ts';
 import { AgentsService } from './agents-service.ts';
@@ -55,6 +56,8 @@ export interface ControllerOptions {
   distDir?: string;
   /** The repeat schedule's clock and timers; default the system's (tests advance their own). */
   clock?: SchedulerClock;
+  /** Prints a local page to PDF (the desktop app's printToPDF); without it reports.export 'pdf' is refused. */
+  printPdf?: PdfPrinter;
 }
 
 type Handlers = { [N in CallName]: (req: CallRequestParsed<N>) => Promise<CallResponse<N>> };
@@ -92,7 +95,7 @@ export class Controller {
     });
     this.agents = new AgentsService(this.hostSessions, options.appVersion, findDistDir(options.distDir));
     this.plan = new PlanService(options.dataDir, () => this.hosts.list(), (state) => this.emit('plan.changed', state));
-    this.reports = new ReportsService(options.dataDir, (reports) => this.emit('reports.changed', reports));
+    this.reports = new ReportsService(options.dataDir, (reports) => this.emit('reports.changed', reports), options.printPdf ?? null);
     this.settings = new SettingsService(options.dataDir, (s) => this.emit('settings.changed', s));
     this.runs = new TaskRunsService({
       dataDir: options.dataDir,

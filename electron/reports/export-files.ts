@@ -28,7 +28,7 @@ function idTag(id: string): string {
 /** Removes the exports made from report `id` (they hold its data); returns how many. */
 export async function removeExportsOf(dataDir: string, id: string): Promise<number> {
   const names = await fs.readdir(exportsDir(dataDir)).catch(() => [] as string[]);
-  const suffix = new RegExp(`^ferry-report-.*-${idTag(id)}\\.(html|csv|json)$`);
+  const suffix = new RegExp(`^ferry-report-.*-${idTag(id)}\\.(html|csv|json|pdf)$`);
   const mine = names.filter((n) => suffix.test(n));
   await Promise.all(mine.map((n) => fs.rm(path.join(exportsDir(dataDir), n), { force: true })));
   return mine.length;

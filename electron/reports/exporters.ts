@@ -22,7 +22,10 @@ export interface ExportResult {
 /** UTF-8 byte order mark: spreadsheet programs otherwise guess a legacy code page for CSV. */
 const BOM = '\ufeff';
 
-export async function exportReport(dataDir: string, reportFile: string, meta: ReportMeta, header: ReportHeader, format: ReportExportFormat): Promise<ExportResult> {
+/** The exports Ferry writes itself ('pdf' needs the shell's printer: pdf-export.ts). */
+export type DirectExportFormat = Exclude<ReportExportFormat, 'pdf'>;
+
+export async function exportReport(dataDir: string, reportFile: string, meta: ReportMeta, header: ReportHeader, format: DirectExportFormat): Promise<ExportResult> {
   await fs.mkdir(exportsDir(dataDir), { recursive: true, mode: 0o700 });
   const fileName = exportFileName(meta.taskName, meta.finishedAt, meta.id, format);
   const target = resolveExportFile(dataDir, fileName);

@@ -86,7 +86,7 @@ ${reasonsBlock('Failed, by reason', 'failed-reasons', header.summary.failed.byRe
 `;
 }
 
-function verdictBlock(h: ReportHeader): string {
+export function verdictBlock(h: ReportHeader): string {
   const text = h.passed
     ? h.verify === 'none'
       ? 'Nothing failed, but this task ran without verification.'
@@ -97,7 +97,7 @@ function verdictBlock(h: ReportHeader): string {
   return `<section class="verdict ${h.passed ? 'pass' : 'fail'}" data-testid="verdict" data-passed="${h.passed}"><span class="verdict-word">${h.passed ? 'PASSED' : 'FAILED'}</span><span class="verdict-text">${escapeHtml(text)}</span>${dry}</section>\n${error}`;
 }
 
-function factsBlock(meta: ReportMeta, h: ReportHeader): string {
+export function factsBlock(meta: ReportMeta, h: ReportHeader): string {
   const facts: [string, string, string][] = [
     ['Source', h.source, 'source'],
     ['Destination', h.destination, 'destination'],
@@ -110,7 +110,7 @@ function factsBlock(meta: ReportMeta, h: ReportHeader): string {
   return `<dl class="facts">${facts.map(([k, v, id]) => `<dt>${k}</dt><dd data-testid="fact-${id}">${escapeHtml(v)}</dd>`).join('')}</dl>`;
 }
 
-function countsBlock(s: ReportSummary, dryRun: boolean): string {
+export function countsBlock(s: ReportSummary, dryRun: boolean): string {
   const items: { id: string; label: string; n: number; sub?: string; tone?: 'bad' | 'note' }[] = [
     { id: 'entries', label: 'Entries', n: s.entries, sub: `${fmt(s.files)} files, ${fmt(s.dirs)} folders, ${fmt(s.symlinks)} symlinks, ${fmt(s.hardLinks)} hard links` },
     { id: 'copied', label: 'Copied', n: s.copied, sub: bytesText(s.bytesCopied) },
@@ -136,7 +136,7 @@ function countsBlock(s: ReportSummary, dryRun: boolean): string {
   return `<ul class="counts">${li.join('')}</ul>`;
 }
 
-function reasonsBlock(title: string, id: string, byReason: Record<string, number>): string {
+export function reasonsBlock(title: string, id: string, byReason: Record<string, number>): string {
   const entries = Object.entries(byReason).sort((a, b) => b[1] - a[1]);
   if (entries.length === 0) return '';
   const rows = entries.map(([code, n]) => `<tr><td>${escapeHtml(code)}</td><td>${fmt(n)}</td></tr>`).join('');

@@ -2,16 +2,17 @@
  * Stored verification reports for the console: list, get, paged problems, import, export, remove.
  * Storage is report-store.ts (`<data-dir>/reports/`), paging is problem-index.ts (an index built while
  * importing, saved beside the report by index-file.ts, rebuilt by one streamed pass when missing; kept
- * in memory for the last INDEX_CACHE_SIZE reports), exports are exporters.ts (`<data-dir>/exports/`).
+ * in memory for the last INDEX_CACHE_SIZE reports), exports are exporters.ts (`<data-dir>/exports/`; PDF through the shell's printer: pdf-export.ts).
  * Contract: bad input (a file that is not a valid report, an unknown id) is a ControllerError with a
  * message that says what to do; nothing is stored then. Removing a report also removes the exports
  * made from it (they hold its data). Every change emits the full list once.
  */
-import type { CallRequestParsed, CallResponse, ReportMeta } from '../contract/console.ts';
+import type { CallRequestParsed, CallResponse, ReportHeader, ReportMeta } from '../contract/console.ts';
 import { ControllerError } from '../controller/errors.ts';
 import { promises as fs } from 'node:fs';
 import { removeExportsOf } from './export-files.ts';
 import { exportReport } from './exporters.ts';
+import { exportPdf, type PdfPrinter } from './pdf-export.ts';
 import { loadIndexFile, saveIndexFile } from './index-file.ts';
 import { indexReportFile, type ProblemIndex } from './problem-index.ts';
 import { ReportFileError } from './report-file.ts';
@@ -27,6 +28,8 @@ export class ReportsService {
   constructor(
     readonly dataDir: string,
     private readonly onChange: (reports: ReportMeta[]) => void,
+    /** The shell's PDF printer (desktop app); null where there is none (web console, CLI). */
+    private readonly printPdf: PdfPrinter | null = null,
   ) {
     this.store = new ReportStore(dataDir);
   }
@@ -60,9 +63,25 @@ export class ReportsService {
   }
 
   async export(req: CallRequestParsed<'reports.export'>): Promise<CallResponse<'reports.export'>> {
-    const stored = await this.find(req.id);
-    const header = await this.store.header(stored.meta.id);
-    return exportReport(this.dataDir, this.store.reportFile(stored.meta.id), stored.meta, header, req.format);
+    if (req.format === 'pdf') {
+      const print = this.pdfPrinter();
+      const { meta, header, reportFile } = await this.exportSource(req.id);
+      return exportPdf(this.dataDir, reportFile, meta, header, print);
+    }
+    const { meta, header, reportFile } = await this.exportSource(req.id);
+    return exportReport(this.dataDir, reportFile, meta, header, req.format);
+  }
+
+  /** The shell's printer, or the error that tells a web console operator where PDFs come from. */
+  private pdfPrinter(): PdfPrinter {
+    if (this.printPdf) return this.printPdf;
+    const message = 'PDF files are made by the desktop app. In the web console, use "Print / PDF" and choose "Save as PDF" in the browser’s print dialog.';
+    throw new ControllerError('invalid-request', message, [{ path: 'format', message }]);
+  }
+
+  private async exportSource(id: string): Promise<{ meta: ReportMeta; header: ReportHeader; reportFile: string }> {
+    const stored = await this.find(id);
+    return { meta: stored.meta, header: await this.store.header(stored.meta.id), reportFile: this.store.reportFile(stored.meta.id) };
   }
 
   async remove(req: CallRequestParsed<'reports.remove'>): Promise<CallResponse<'reports.remove'>> {

@@ -4,9 +4,14 @@
  * a problem path. Pure: no Vue, no DOM, no calls. Paths are only ever turned into text here;
  * they are rendered as text by the views (never as HTML).
  */
-import { ProblemCategory, type ReportHeader, type ReportMeta, type ReportPath, type ReportSummary } from '../../../electron/contract/console.ts';
+import { ProblemCategory, type AppInfo, type ReportExportFormat, type ReportHeader, type ReportMeta, type ReportPath, type ReportSummary } from '../../../electron/contract/console.ts';
 
 export const PROBLEM_CATEGORIES: readonly ProblemCategory[] = ProblemCategory.options;
+
+/** The export buttons a shell offers: PDF only in the desktop app (the web console prints from the browser). */
+export function exportFormats(shell: AppInfo['shell']): ReportExportFormat[] {
+  return shell === 'electron' ? ['html', 'csv', 'json', 'pdf'] : ['html', 'csv', 'json'];
+}
 
 /** Newest first by finish time; reports finished at the same instant by task name. */
 export function sortReportsNewestFirst(reports: readonly ReportMeta[]): ReportMeta[] {

@@ -660,7 +660,7 @@ export const en = {
       'would-delete': 'Would delete',
     },
     exportLabel: 'Export',
-    formats: { html: 'HTML', csv: 'CSV', json: 'JSON' },
+    formats: { html: 'HTML', csv: 'CSV', json: 'JSON', pdf: 'PDF' },
     print: 'Print / PDF',
     downloaded: (file: string, size: string) => `Downloaded ${file} (${size}).`,
     savedTo: (file: string, size: string) => `Ferry saved ${file} (${size}) here:`,

@@ -671,7 +671,7 @@ export const zhCN: Messages = {
       'would-delete': '将删除',
     },
     exportLabel: '导出',
-    formats: { html: 'HTML', csv: 'CSV', json: 'JSON' },
+    formats: { html: 'HTML', csv: 'CSV', json: 'JSON', pdf: 'PDF' },
     print: '打印 / PDF',
     downloaded: (file, size) => `已下载 ${file}（${size}）。`,
     savedTo: (file, size) => `Ferry 已将 ${file}（${size}）保存在：`,
