@@ -92,6 +92,11 @@ export const MountCheckResult = z.object({
   /** The command `mounts.apply` runs (without sudo). */
   command: z.string(),
   hosts: z.array(MountHostCheck),
+  /**
+   * Whether every host that has something at the directory sees the same storage there (for NFS:
+   * the same server:/export); null when fewer than two hosts could be compared.
+   */
+  sameMount: z.boolean().nullable(),
   /** Findings about the tunnel as a whole (different mounts between hosts, hosts missing from the inventory). */
   findings: z.array(MountFinding),
   /** True when every host was reached and no host nor the tunnel has an error (warnings allowed). */

@@ -98,8 +98,11 @@ export class MountsService {
         return hostCheck(host, result.dir, t.spec);
       }),
     );
+    const compared = t.hosts.flatMap((h) => inspected.get(h.id) ?? []);
+    const different = sameStorageFindings(compared);
+    const comparable = compared.filter((r) => r.facts.state === 'present' && r.mount).length;
     const findings: MountFinding[] = [
-      ...sameStorageFindings(t.hosts.flatMap((h) => inspected.get(h.id) ?? [])).map(finding),
+      ...different.map(finding),
       ...t.missing.map((name) => ({
         severity: 'error' as const,
         code: 'host-not-in-inventory',
@@ -107,7 +110,8 @@ export class MountsService {
       })),
     ];
     const ok = hosts.every((h) => h.ok && !h.findings.some((f) => f.severity === 'error')) && !findings.some((f) => f.severity === 'error');
-    return { tunnel: t.tunnel.name, directory, role: t.tunnel.role, command, hosts, findings, ok, checkedAt: new Date().toISOString() };
+    const sameMount = comparable < 2 ? null : different.length === 0;
+    return { tunnel: t.tunnel.name, directory, role: t.tunnel.role, command, hosts, sameMount, findings, ok, checkedAt: new Date().toISOString() };
   }
 
   /** mounts.apply: mkdir and mount on the chosen hosts of the tunnel, then the check of the whole tunnel. */

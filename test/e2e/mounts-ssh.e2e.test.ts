@@ -105,6 +105,7 @@ describe('Mounts on the hosts of a tunnel', () => {
     const results = mounts.results('old-nas', '/mnt/nas');
     await results.locator('[data-test=mount-check-summary]').waitFor();
     expect(await results.locator('[data-test=mount-check-results]').getAttribute('data-ok')).toBe('true');
+    expect(await results.locator('[data-test=mount-same]').textContent()).toContain('The same storage on both hosts.');
     for (const host of ['s1', 's2']) {
       const h = mounts.hostCheck('old-nas', '/mnt/nas', host);
       expect(await h.getAttribute('data-verdict')).toBe('warnings');

@@ -115,6 +115,7 @@ describe('mounts.check', () => {
       expect(codes(h)).toEqual(['not-nfs']);
     }
     expect(result.findings).toEqual([]);
+    expect(result.sameMount).toBe(true);
     expect(result.ok).toBe(true);
   });
 
@@ -137,6 +138,7 @@ describe('mounts.check', () => {
       expect(h.findings[0]?.message).toContain(`/mnt/absent does not exist on ${name}`);
       expect(h.findings[0]?.message).toContain(mountCommandFor({ server: NAS, export: '/share/absent', directory: '/mnt/absent' }));
     }
+    expect(result.sameMount).toBeNull();
     expect(result.ok).toBe(false);
   });
 
@@ -151,6 +153,7 @@ describe('mounts.check', () => {
     expect(codes(m2)).toEqual(['not-nfs', 'spec-mismatch']);
     expect(m2.findings.find((f) => f.code === 'spec-mismatch')?.message).toContain(`is a mount of ${NAS}:/share/other (tmpfs), not of ${NAS}:/share/odd`);
     expect(result.findings.map((f) => f.code)).toEqual(['different-mounts']);
+    expect(result.sameMount).toBe(false);
     expect(result.findings[0]?.message).toMatch(/The hosts of tunnel "old" do not see the same storage at \/mnt\/odd \(m1: .*; m2: .*\)/);
     expect(result.ok).toBe(false);
   });

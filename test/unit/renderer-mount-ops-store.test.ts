@@ -41,6 +41,7 @@ function checked(ok: boolean, at = '2026-01-01T00:00:00Z'): MountCheckResult {
     role: 'source',
     command: 'mount -t nfs -o vers=3 nas:/x /mnt/nas',
     hosts: [{ ok: true, hostId: 'h1', hostName: 'm1', verdict: ok ? 'ok' : 'findings', state: ok ? 'present' : 'missing', isMount: ok, mount: null, matchesSpec: null, readable: null, writable: null, findings: ok ? [] : [{ severity: 'error', code: 'dir-missing', message: 'missing' }] }],
+    sameMount: null,
     findings: [],
     ok,
     checkedAt: at,

@@ -17,6 +17,8 @@ export const mountOpsEn = {
   checkedAt: (time: string) => `Checked at ${time}`,
   summaryOk: 'Every host of the tunnel has the same mount, ready for a migration.',
   summaryBad: 'Not ready yet: see what each host needs below.',
+  sameMount: (count: number, n: string) => `The same storage on ${count === 2 ? 'both' : `all ${n}`} hosts.`,
+  differentMounts: 'The hosts do not see the same storage at this directory.',
   verdicts: { ok: 'OK', warnings: 'Warnings', errors: 'Needs attention', failed: 'Not reached' },
   states: { missing: 'Directory missing', 'not-a-directory': 'Not a directory', plain: 'Not a mount', mounted: 'Mounted', inside: 'Inside a mount' },
   source: 'Mounted',

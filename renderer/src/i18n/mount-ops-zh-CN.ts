@@ -13,6 +13,8 @@ export const mountOpsZhCN: typeof mountOpsEn = {
   checkedAt: (time: string) => `检查于 ${time}`,
   summaryOk: '隧道的每台主机挂载一致，可以开始迁移。',
   summaryBad: '尚未就绪：请查看下方每台主机需要处理的问题。',
+  sameMount: (_count: number, n: string) => `${n} 台主机看到的是同一存储。`,
+  differentMounts: '各主机在此目录看到的不是同一存储。',
   verdicts: { ok: '正常', warnings: '有警告', errors: '需要处理', failed: '无法连接' },
   states: { missing: '目录不存在', 'not-a-directory': '不是目录', plain: '未挂载', mounted: '已挂载', inside: '位于挂载内' },
   source: '挂载来源',
