@@ -14,7 +14,7 @@ import type { AtomicFileWriter } from './atomic-writer.ts';
 import { countsBlock, escapeHtml, factsBlock, reasonsBlock, verdictBlock } from './html-export.ts';
 import { eachStoredRecord } from './stored-report.ts';
 
-/** Rows a printed report lists (about 100 A4 pages); the same cut as the HTML export's print table. */
+/** Rows a printed report lists (about 150 A4 pages); the same cut as the HTML export's print table. */
 export const PRINT_PAGE_MAX_ROWS = 5000;
 
 export const PRINT_CSS = `
