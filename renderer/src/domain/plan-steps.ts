@@ -15,7 +15,10 @@ export type StepReason =
   | 'tunnels-fewer-hosts'
   | 'mounts-missing'
   | 'addresses-missing-role'
-  | 'addresses-off-mount';
+  | 'addresses-off-mount'
+  /** The Run step (run-step.ts). */
+  | 'runs-failed'
+  | 'runs-need-action';
 
 export interface StepStatus {
   state: StepState;

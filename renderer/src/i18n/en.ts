@@ -51,6 +51,8 @@ export const en = {
       'mounts-missing': 'A tunnel has no mount spec yet.',
       'addresses-missing-role': 'Add a data address on each side (source and destination).',
       'addresses-off-mount': 'A data address is not on a planned mount.',
+      'runs-failed': 'The latest run of a task failed or did not verify.',
+      'runs-need-action': 'A run needs you: Ferry is not watching it, or a host must be answered before it can start.',
     },
     next: (step: string) => `Next: ${step}`,
   },

@@ -73,6 +73,8 @@ export const zhCN: Messages = {
       'mounts-missing': '有隧道尚无挂载配置。',
       'addresses-missing-role': '请在源端和目标端各添加一个数据地址。',
       'addresses-off-mount': '有数据地址不在已规划的挂载上。',
+      'runs-failed': '有任务的最近一次运行失败或未通过校验。',
+      'runs-need-action': '有运行需要您处理：Ferry 没有在查看它，或者需要先回答某台主机的问题才能启动。',
     },
     next: (step) => `下一步：${step}`,
   },

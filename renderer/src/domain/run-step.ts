@@ -1,0 +1,41 @@
+/**
+ * The Run step's mark in the navigation: done when the latest run of every task finished and
+ * verified; attention when a task's latest run failed or did not verify (reason 'runs-failed'), or
+ * needs the operator: Ferry is not watching it, a host must be answered, or the repeat schedule
+ * could not start it (reason 'runs-need-action'); else to do (a task never ran, a run is going on,
+ * or the latest was cancelled). No mark while the plan or the runs are not loaded, or without tasks.
+ * Pure; no Vue, no DOM.
+ */
+import type { Run, TaskSchedule } from '../../../electron/contract/console.ts';
+import type { StepStatus } from './plan-steps.ts';
+import { latestRunByTask } from './runs.ts';
+
+export interface RunStepInputs {
+  /** The plan's task names; null while the plan is not loaded. */
+  tasks: readonly string[] | null;
+  /** Every run; null while the run list is not loaded. */
+  runs: readonly Run[] | null;
+  schedules: readonly TaskSchedule[];
+}
+
+function needsAction(run: Run): boolean {
+  return run.state === 'detached' || run.failure !== null;
+}
+
+function failed(run: Run): boolean {
+  return run.state === 'failed' || (run.state === 'done' && run.passed === false);
+}
+
+export function runStepStatus({ tasks, runs, schedules }: RunStepInputs): StepStatus | undefined {
+  if (!tasks || !runs || tasks.length === 0) return undefined;
+  const latest = latestRunByTask(runs);
+  const mine = tasks.flatMap((t) => {
+    const r = latest.get(t);
+    return r ? [r] : [];
+  });
+  const refused = schedules.some((s) => tasks.includes(s.task) && s.lastAttempt?.outcome === 'not-started');
+  if (mine.some(needsAction) || refused) return { state: 'attention', reason: 'runs-need-action' };
+  if (mine.some(failed)) return { state: 'attention', reason: 'runs-failed' };
+  const verified = mine.length === tasks.length && mine.every((r) => r.state === 'done' && r.passed === true);
+  return { state: verified ? 'done' : 'todo' };
+}
