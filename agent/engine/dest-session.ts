@@ -2,17 +2,16 @@
  * Destination side of one data connection: turns the source's records into files, synchronously, in
  * arrival order. Each regular file goes through AtomicFileWriter (temp name in its directory, fsync,
  * metadata, rename); SHA-256 is computed over the bytes as they are written (holes as zeros) and must
- * equal the source's hash before the rename; with 'transferred' verification the file is then re-read
- * from disk and hashed again. Per-file problems become results in the batch ack; an unsafe path or a
+ * equal the source's hash before the rename; with 'transferred' verification the file is re-read
+ * after its fsync (through the same descriptor, before the rename) and hashed again. Per-file problems become results in the batch ack; an unsafe path or a
  * malformed record closes the connection (the peer is broken or hostile); a lost mount stops the
  * whole task (onFatal).
  * Never writes outside the destination root and never leaves a partial file under a real name.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash as sha256Once } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import { AtomicFileWriter } from '../fs/atomic-write.ts';
 import { FsError } from '../fs/errors.ts';
-import { sha256File } from '../fs/hash.ts';
 import { validateRelPath } from '../fs/relpath.ts';
 import type { EntryMeta } from '../fs/api.ts';
 import type { Connection } from '../net/connection.ts';
@@ -32,7 +31,10 @@ interface OpenFile {
   rel: Buffer;
   name: Buffer;
   writer: AtomicFileWriter | null;
-  hash: Hash;
+  /** Streaming hash, created when a file arrives in pieces; a file in one piece is hashed at once. */
+  hash: Hash | null;
+  /** SHA-256 of a file that arrived whole in one piece. */
+  digest: Buffer | null;
   hashed: number;
   meta: EntryMeta;
   sparse: boolean;
@@ -138,7 +140,7 @@ export class DestSession {
       blocks: 0,
     };
     const sparse = (h.flags & FLAG_SPARSE) !== 0;
-    const f: OpenFile = { rel: Buffer.from(h.rel), name: Buffer.alloc(0), writer: null, hash: createHash('sha256'), hashed: 0, meta, sparse, failed: null };
+    const f: OpenFile = { rel: Buffer.from(h.rel), name: Buffer.alloc(0), writer: null, hash: null, digest: null, hashed: 0, meta, sparse, failed: null };
     this.open.set(h.idx, f);
     try {
       const [parent, name] = this.tree.parentOf(f.rel);
@@ -165,9 +167,13 @@ export class DestSession {
   }
 
   private write(f: OpenFile, data: Buffer, offset: number): void {
-    hashZerosTo(f, offset);
     (f.writer as AtomicFileWriter).write(data, offset);
-    f.hash.update(data);
+    // Small files come whole in their head: one hashing call instead of a Hash object per file.
+    if (offset === 0 && f.hashed === 0 && data.length === f.meta.size) f.digest = sha256Once('sha256', data, 'buffer');
+    else {
+      hashZerosTo(f, offset);
+      streamHash(f).update(data);
+    }
     f.hashed = offset + data.length;
     this.opts.onBytes?.(data.length);
   }
@@ -192,16 +198,19 @@ export class DestSession {
       f.writer.abort();
       throw new WireError('bad-frame', `File #${e.idx} ended after ${f.hashed} of its ${f.meta.size} bytes.`);
     }
-    hashZerosTo(f, f.meta.size);
-    const dstHash = f.hash.digest();
+    let dstHash = f.digest;
+    if (!dstHash) {
+      hashZerosTo(f, f.meta.size);
+      dstHash = streamHash(f).digest();
+    }
     if (!e.hash || !dstHash.equals(e.hash)) {
       f.writer.abort();
       this.results.push([e.idx, 'failed', dstHash.toString('hex'), null, 'hash-mismatch', 'The bytes received do not match the source SHA-256.']);
       return;
     }
     try {
-      const finalPath = f.writer.commit(f.name, f.meta, { owner: this.opts.owner, fsync: this.opts.fsync });
-      const readBack = this.opts.readBack ? sha256File(finalPath).toString('hex') : null;
+      f.writer.commit(f.name, f.meta, { owner: this.opts.owner, fsync: this.opts.fsync, readBack: this.opts.readBack });
+      const readBack = f.writer.readBackHash?.toString('hex') ?? null;
       this.results.push([e.idx, 'ok', dstHash.toString('hex'), readBack, null, null]);
     } catch (err) {
       this.failFile(f, err);
@@ -250,10 +259,15 @@ export class DestSession {
   }
 }
 
+function streamHash(f: OpenFile): Hash {
+  f.hash ??= createHash('sha256');
+  return f.hash;
+}
+
 function hashZerosTo(f: OpenFile, to: number): void {
   while (f.hashed < to) {
     const k = Math.min(to - f.hashed, ZEROS.length);
-    f.hash.update(ZEROS.subarray(0, k));
+    streamHash(f).update(ZEROS.subarray(0, k));
     f.hashed += k;
   }
 }

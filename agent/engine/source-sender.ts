@@ -10,7 +10,7 @@
  * files); the event loop gets control back whenever the socket needs draining.
  * Never follows a symlink (O_NOFOLLOW) and never writes to the source.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash as sha256Once } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import fs from 'node:fs';
 import type { Connection } from '../net/connection.ts';
@@ -301,7 +301,7 @@ export class BatchSender {
         this.out.shrink(off);
         return false;
       }
-      const hash = createHash('sha256').update(buf.subarray(dataOff, dataOff + size)).digest();
+      const hash = sha256Once('sha256', buf.subarray(dataOff, dataOff + size), 'buffer');
       writeFileEndOk(buf, dataOff + size, this.opts.batch, idx, hash);
       this.opts.onBytes?.(size);
       this.outcomes.set(idx, { result: { id: item.id, status: 'ok', srcHash: hash.toString('hex'), bytes: size, meta: metaToWire(meta) }, sent: true });

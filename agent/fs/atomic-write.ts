@@ -3,10 +3,11 @@
  * anywhere but the guarded mount:
  *   - AtomicFileWriter: a regular file is written under a short temp name `.ferry-tmp.<random>.<n>` in
  *     its final directory (short, so a 255-byte final name still fits), opened with
- *     O_CREAT|O_EXCL|O_WRONLY|O_NOFOLLOW; fstat must show the expected device (else 'mount-lost', the
- *     temp file is removed). `commit` truncates to the final size, fsyncs, applies owner/mode/times on
- *     the fd, fsyncs again, closes, re-checks the directory's device and renames over the final name
- *     (that is also how an existing file is overwritten). `abort` closes and unlinks.
+ *     O_CREAT|O_EXCL|O_RDWR|O_NOFOLLOW; fstat must show the expected device (else 'mount-lost', the
+ *     temp file is removed). `commit` sets the final size (when the writes did not), fsyncs the data,
+ *     applies owner/mode/times on the fd (only what differs from the new file's), optionally re-reads
+ *     and hashes the bytes through the same fd, closes and renames over the final name (that is also
+ *     how an existing file is overwritten). `abort` closes and unlinks.
  *     In sparse mode, all-zero 4 KiB blocks (aligned to file offsets) are not written, so holes stay
  *     holes; this assumes each byte range is written once (or again with identical data).
  *   - createDirSafe: mkdir, then lstat: must be a directory on the expected device.
@@ -21,14 +22,16 @@ import type { EntryMeta } from './api.ts';
 import { isRoot } from './apply.ts';
 import { FsError, classify, isErrno } from './errors.ts';
 import { majorMinorOf } from './mountinfo.ts';
+import { sha256Fd } from './hash.ts';
 import { setTimes, setTimesFd } from './native.ts';
 import { PATH_MAX_BYTES, relToDisplay, validateName } from './relpath.ts';
 
 const SLASH = 0x2f;
 const BLOCK = 4096;
 const ZERO_BLOCK = Buffer.alloc(BLOCK);
-const { O_CREAT, O_EXCL, O_WRONLY, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = fs.constants;
-const CREATE_FLAGS = O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW;
+const { O_CREAT, O_EXCL, O_RDWR, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = fs.constants;
+// Read-write: the 'transferred' verification reads the bytes back through the same descriptor.
+const CREATE_FLAGS = O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW;
 const LSTAT_OPTIONS = { bigint: true } as const;
 
 /** Prefix of every temp name Ferry creates; the engine may clean up leftovers starting with it. */
@@ -93,8 +96,10 @@ export interface WriterOptions {
 export interface CommitOptions {
   /** Copy uid/gid (only effective as root). */
   owner: boolean;
-  /** fsync data and metadata before the rename (default true). */
+  /** fsync the data before the metadata and the rename (default true). */
   fsync?: boolean;
+  /** Re-read the file after the fsync and keep its SHA-256 in `readBackHash`. */
+  readBack?: boolean;
 }
 
 export class AtomicFileWriter {
@@ -104,8 +109,12 @@ export class AtomicFileWriter {
   private readonly sparse: boolean;
   private fd: number;
   private state: 'open' | 'committed' | 'aborted' = 'open';
+  /** Owner and mode the new file got, so commit only changes what differs. */
+  private created: { uid: number; gid: number; mode: number } = { uid: -1, gid: -1, mode: -1 };
   /** Bytes actually handed to write(2) (zero blocks skipped in sparse mode are not counted). */
   bytesWritten = 0;
+  /** After a commit with readBack: SHA-256 of the bytes as read back from the file. */
+  readBackHash: Buffer | null = null;
 
   /** Creates the temp file in destDir (an absolute, already verified directory). */
   constructor(destDir: Buffer, expectedDev: bigint, options: WriterOptions = {}) {
@@ -129,7 +138,9 @@ export class AtomicFileWriter {
     this.fd = fd;
     let dev: bigint;
     try {
-      dev = fs.fstatSync(fd, LSTAT_OPTIONS).dev;
+      const st = fs.fstatSync(fd, LSTAT_OPTIONS);
+      dev = st.dev;
+      this.created = { uid: Number(st.uid), gid: Number(st.gid), mode: Number(st.mode) & 0o7777 };
     } catch (err) {
       this.abort();
       throw classify(err, path);
@@ -191,22 +202,44 @@ export class AtomicFileWriter {
       validateName(finalName);
       const finalPath = join(this.destDir, finalName);
       const sync = options.fsync ?? true;
-      fs.ftruncateSync(fd, meta.size);
-      // Data first: on NFS, dirty pages flushed after setting mtime would overwrite it.
+      // A dense file written once end to end has its size already; a sparse one may end in a hole.
+      if (this.sparse || this.bytesWritten !== meta.size) fs.ftruncateSync(fd, meta.size);
+      // Data first (one fsync, the metadata after it): on NFS, dirty pages flushed after setting
+      // mtime would overwrite it, and NFS v3 commits SETATTR before it answers. On a local disk a
+      // power cut can at worst lose the times of a file whose bytes are safe, which an incremental
+      // run or a full verification finds.
       if (sync) fs.fsyncSync(fd);
-      if (options.owner && isRoot) fs.fchownSync(fd, meta.uid, meta.gid);
-      fs.fchmodSync(fd, meta.mode & 0o7777); // after chown, which clears setuid/setgid
+      const mode = meta.mode & 0o7777;
+      let chowned = false;
+      if (options.owner && isRoot && (meta.uid !== this.created.uid || meta.gid !== this.created.gid)) {
+        fs.fchownSync(fd, meta.uid, meta.gid);
+        chowned = true;
+      }
+      if (chowned || mode !== this.created.mode) fs.fchmodSync(fd, mode); // after chown, which clears setuid/setgid
       setTimesFd(fd, meta.atimeNs, meta.mtimeNs);
-      if (sync) fs.fsyncSync(fd);
+      this.readBackHash = options.readBack ? sha256Fd(fd) : null;
       this.fd = -1;
       fs.closeSync(fd);
-      checkDirDev(this.destDir, this.expectedDev);
-      fs.renameSync(this.tempPath, finalPath);
+      this.renameIntoPlace(finalPath);
       this.state = 'committed';
       return finalPath;
     } catch (err) {
       this.abort();
       throw classify(err, this.tempPath);
+    }
+  }
+
+  /**
+   * The temp name is random and exists only where it was created (fstat checked that device), so the
+   * rename cannot land on the disk under a vanished mount: it fails. Only then is the directory's
+   * device asked, to name the real cause.
+   */
+  private renameIntoPlace(finalPath: Buffer): void {
+    try {
+      fs.renameSync(this.tempPath, finalPath);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) checkDirDev(this.destDir, this.expectedDev);
+      throw err;
     }
   }
 
