@@ -229,6 +229,7 @@ describe('the guided flow, from an empty data directory to a verified report', (
     expect(await runs.fraction()).toBeGreaterThan(0);
     expect(await runs.figure('rate').textContent()).toMatch(/\/s/);
     await tour(7, 'run');
+    expect(await navStatus('runs')).toBe('todo');
 
     // Keyboard: Pause, then Resume.
     await runs.pause.focus();
@@ -270,6 +271,7 @@ describe('the guided flow, from an empty data directory to a verified report', (
     const diffs = compareTrees(path.join(nasSrc, 'projects'), path.join(nasDst, 'projects'));
     expect(diffs, formatDifferences(diffs)).toEqual([]);
     await tour(8, 'run-done');
+    await expect.poll(() => navStatus('runs')).toBe('done');
     // The same page in Chinese.
     await shell.localeSelect.selectOption('zh-CN');
     await expect.poll(() => shell.htmlLang()).toBe('zh-CN');
