@@ -291,13 +291,22 @@ export class Coordinator {
     this.journal.set('step', '');
   }
 
-  /** Stops the task for good with a reason the operator can act on (e.g. mount lost). */
+  /**
+   * Stops the task for good with a reason the operator can act on (e.g. mount lost). Works when the
+   * journal cannot be written (its disk is full): the state is then kept in memory, and a restarted
+   * coordinator finds the task running and resumes it.
+   */
   fail(code: string, message: string): void {
     if (this.isFinal()) return;
     this.errorCode = code;
     this.message = message;
-    this.journal.set('error', JSON.stringify({ code, message }));
-    this.setState('failed');
+    this.state = 'failed';
+    try {
+      this.journal.set('error', JSON.stringify({ code, message }));
+      this.journal.set('state', 'failed');
+    } catch {
+      // the journal's disk is full or gone: the failure is still reported, from memory
+    }
     this.broadcast({ t: 'stop', reason: message });
     try {
       this.finishReport();
@@ -305,6 +314,15 @@ export class Coordinator {
       // the failure itself is what the operator needs to see
     }
     this.onFinished?.(this.status());
+  }
+
+  /** Fails the task for an error of the coordinator itself, naming a full disk as such. */
+  private failOnError(err: unknown): void {
+    if (isDiskFull(err)) {
+      this.fail('coordinator-disk-full', `The coordinator's disk is full: the task journal in ${this.dir} cannot be written. Free space there, then resume the task (nothing verified is copied again).`);
+      return;
+    }
+    this.fail('internal', `The coordinator hit an internal error: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   // ---------------------------------------------------------------- workers
@@ -326,7 +344,13 @@ export class Coordinator {
       if (f.type !== FrameType.json) throw new WireError('bad-frame', `Unexpected frame type ${f.type} on a worker channel.`);
       const msg = WorkerMessage.safeParse(parseJsonPayload(f.payload));
       if (!msg.success) throw new WireError('bad-frame', `A malformed worker message: ${msg.error.issues[0]?.message ?? ''}`);
-      this.onMessage(w, msg.data);
+      // Our own failure (e.g. the journal's disk is full) stops the task; dropping the worker instead
+      // would have it reconnect and send the same message again, forever.
+      try {
+        this.onMessage(w, msg.data);
+      } catch (err) {
+        this.failOnError(err);
+      }
     });
     this.send(w, {
       t: 'setup',
@@ -495,7 +519,7 @@ export class Coordinator {
         if (!this.advance()) break;
       }
     } catch (err) {
-      this.fail('internal', `The coordinator hit an internal error: ${err instanceof Error ? err.message : String(err)}`);
+      this.failOnError(err);
     } finally {
       this.pumping = false;
     }
@@ -955,6 +979,14 @@ export class Coordinator {
       }
     });
   }
+}
+
+/** SQLITE_FULL from node:sqlite, or ENOSPC / EDQUOT from a file write (the report). */
+function isDiskFull(err: unknown): boolean {
+  const e = err as { errcode?: unknown; code?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (e.errcode === 13 || e.code === 'ENOSPC' || e.code === 'EDQUOT') return true;
+  return typeof e.message === 'string' && /database or disk is full/i.test(e.message);
 }
 
 const VERIFIABLE: number[] = [E.VERIFIED, E.COPIED, E.UNCHANGED, E.LINKED];

@@ -59,7 +59,11 @@ export function inTransaction<T>(db: Database, fn: () => T): T {
     db.exec('COMMIT');
     return out;
   } catch (err) {
-    db.exec('ROLLBACK');
+    try {
+      db.exec('ROLLBACK');
+    } catch {
+      // SQLite already rolled back (it does on SQLITE_FULL, for one): the first error is the one to report
+    }
     throw err;
   }
 }

@@ -233,7 +233,7 @@ export class Worker {
       }
     } catch (err) {
       const e = describeError(err);
-      if (e.scope === 'task' || (err as { code?: string }).code === 'mount-lost') this.raiseFatal('mount-lost', e.message);
+      if (e.scope === 'task') this.raiseFatal(e.code, e.message);
       else this.sendMsg({ t: 'retry', job: msg.job, code: e.code, message: e.message });
     }
   }
