@@ -101,7 +101,8 @@ export class Controller {
       dataDir: options.dataDir,
       access: new RunAccess(secrets, this.hostSessions.keys, () => this.hosts.list()),
       plan: () => this.plan.fullPlan(),
-      agentFiles: () => runAgentFiles(findDistDir(options.distDir)),
+      // The same label as the Hosts step's deploy (app version + hash), so a run reuses that agent.
+      agentFiles: () => ({ ...runAgentFiles(findDistDir(options.distDir)), versionBase: options.appVersion }),
       importReport: (file, taskName) => this.reports.importFile({ path: file, taskName }),
       onRuns: (runs) => this.emit('runs.changed', runs),
       onProgress: (snapshot) => this.emit('runs.progress', snapshot),
@@ -113,10 +114,6 @@ export class Controller {
       runs: () => this.runs.list(),
       start: (task) => this.runs.start({ task }, 'schedule'),
       onSchedule: (schedules) => this.emit('runs.schedule', schedules),
-    });
-    // Any change of the plan or of the runs may move a task's next run.
-    this.events.on('event', ({ event }: EventEnvelope) => {
-      if (event === 'plan.changed' || event === 'runs.changed') this.scheduler.refresh().catch(() => undefined);
     });
     this.scans = new ScanService({
       dataDir: options.dataDir,
@@ -258,5 +255,7 @@ export class Controller {
 
   private emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
     this.events.emit('event', { event, payload } satisfies EventEnvelope);
+    // Any change of the plan or of the runs may move a task's next run.
+    if (event === 'plan.changed' || event === 'runs.changed') this.scheduler.refresh().catch(() => undefined);
   }
 }

@@ -7,8 +7,13 @@
  * Pure; no Vue, no DOM.
  */
 import type { Run, TaskSchedule } from '../../../electron/contract/console.ts';
-import type { StepStatus } from './plan-steps.ts';
 import { latestRunByTask } from './runs.ts';
+
+/** A StepStatus (plan-steps.ts) of the Run step; kept apart so this module needs no navigation code. */
+export interface RunStepStatus {
+  state: 'done' | 'attention' | 'todo';
+  reason?: 'runs-failed' | 'runs-need-action';
+}
 
 export interface RunStepInputs {
   /** The plan's task names; null while the plan is not loaded. */
@@ -26,7 +31,7 @@ function failed(run: Run): boolean {
   return run.state === 'failed' || (run.state === 'done' && run.passed === false);
 }
 
-export function runStepStatus({ tasks, runs, schedules }: RunStepInputs): StepStatus | undefined {
+export function runStepStatus({ tasks, runs, schedules }: RunStepInputs): RunStepStatus | undefined {
   if (!tasks || !runs || tasks.length === 0) return undefined;
   const latest = latestRunByTask(runs);
   const mine = tasks.flatMap((t) => {
