@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { AgentArch } from '../hosts/agent-layout.ts';
 import type { AgentLocalFiles } from '../hosts/deploy.ts';
+import { agentVersionLabel } from '../remote/agent-files.ts';
 
 const ARCHES: AgentArch[] = ['x64', 'arm64'];
 const ADDON_FILE = 'ferry_fs.node';
@@ -19,6 +20,16 @@ export interface AgentBuild {
   files: AgentLocalFiles | null;
   /** Arches with a runtime in this build. */
   arches: AgentArch[];
+}
+
+/** The version label this build deploys under (appVersion+hash); without a build, appVersion. */
+export async function agentBuildVersion(build: AgentBuild, appVersion: string): Promise<string> {
+  return build.files ? agentVersionLabel({ ...build.files, versionBase: appVersion }) : appVersion;
+}
+
+/** True when an installed agent version is this Ferry's (its label, or the bare app version). */
+export function isAppAgentVersion(version: string, appVersion: string): boolean {
+  return version === appVersion || version.startsWith(`${appVersion}+`);
 }
 
 export function findDistDir(explicit?: string): string {

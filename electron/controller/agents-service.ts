@@ -1,6 +1,7 @@
 /**
  * The agent on each host, as the console drives it: status, deploy (install this Ferry's agent
- * version, uploading only what changed, then start it; an older running version is replaced),
+ * version, labelled app version + hash of the files like every other deploy, uploading only what
+ * changed, then start it; an older running version is replaced),
  * stop, restart, uninstall and the log tail. Runs every step through HostSessions (one connection
  * and one operation at a time per host) and records the agent state it saw in the host's status.
  * Deploys only the local build (dist/agent, dist/runtime, dist/native) and says which part is
@@ -11,7 +12,7 @@ import { agentLogTail, agentStatus, startAgent, stopAgent, uninstallAgent, type 
 import { deployAgent } from '../hosts/deploy.ts';
 import { nodeArch, probeOverSsh } from '../hosts/probe.ts';
 import type { SshSession } from '../ssh/session.ts';
-import { locateAgentBuild } from './agent-build.ts';
+import { agentBuildVersion, isAppAgentVersion, locateAgentBuild } from './agent-build.ts';
 import { hostFailure, HostOpError } from './host-failures.ts';
 import type { HostSessions, OpResult } from './host-sessions.ts';
 import type { Host, HostFacts, HostSecret, PresentedHostKey } from '../contract/console.ts';
@@ -53,13 +54,14 @@ export class AgentsService {
         throw new HostOpError(hostFailure(host, 'runtime-missing', `This Ferry has no agent build to deploy (${build.distDir}/agent/agent.mjs is missing). Build it with "node build/build.mjs", then deploy again.`));
       }
       await this.checkArch(host, session, build.arches, build.distDir);
+      const version = await agentBuildVersion(build, this.appVersion);
       const result = await deployAgent(session, {
-        version: this.appVersion,
+        version,
         localFiles: build.files,
         onProgress: (p) => this.sessions.recordProgress(id, { step: p.step, file: p.file, bytes: p.bytes ?? null }),
       });
       this.sessions.recordProgress(id, { step: 'starting', file: 'agent/agent.mjs', bytes: null });
-      const started = await startAgent(session, { version: this.appVersion, restart: !result.alreadyInstalled, readyTimeoutMs: AGENT_READY_TIMEOUT_MS });
+      const started = await startAgent(session, { version, restart: !result.alreadyInstalled, readyTimeoutMs: AGENT_READY_TIMEOUT_MS });
       const agent = await this.record(id, session);
       return {
         agent,
@@ -87,7 +89,8 @@ export class AgentsService {
   restart(id: string): Promise<OpResult<{ agent: AgentState }>> {
     return this.sessions.run(id, 'restarting', async ({ host, session }) => {
       const status = await agentStatus(session);
-      const version = status.installedVersions.includes(this.appVersion) ? this.appVersion : status.currentVersion;
+      const wanted = await this.deployVersion();
+      const version = status.installedVersions.includes(wanted) ? wanted : status.currentVersion;
       if (!version || !status.installedVersions.includes(version)) {
         throw new HostOpError(hostFailure(host, 'agent-not-installed', `No agent is installed on ${host.name}. Deploy it first.`));
       }
@@ -126,7 +129,12 @@ export class AgentsService {
   }
 
   private async readState(session: SshSession): Promise<AgentState> {
-    return toAgentState(await agentStatus(session), this.appVersion);
+    return toAgentState(await agentStatus(session), await this.deployVersion());
+  }
+
+  /** The label a deploy installs now (app version + hash of this build's files). */
+  private deployVersion(): Promise<string> {
+    return agentBuildVersion(locateAgentBuild(this.distDir), this.appVersion);
   }
 
   private async record(id: string, session: SshSession): Promise<AgentState> {
@@ -136,8 +144,13 @@ export class AgentsService {
   }
 }
 
+/**
+ * The console's view of a host's agent. `appVersion` is the label a deploy installs now; when no
+ * build is at hand it is the bare app version, and any label of that version counts as current.
+ */
 export function toAgentState(status: AgentStatus, appVersion: string): AgentState {
   const deployed = status.runningVersion ?? status.currentVersion ?? status.installedVersions[0] ?? null;
+  const current = deployed !== null && (deployed === appVersion || (!appVersion.includes('+') && isAppAgentVersion(deployed, appVersion)));
   return {
     home: status.home,
     installedVersions: status.installedVersions,
@@ -146,7 +159,7 @@ export function toAgentState(status: AgentStatus, appVersion: string): AgentStat
     pid: status.pid,
     runningVersion: status.runningVersion,
     appVersion,
-    upgradeAvailable: deployed !== null && deployed !== appVersion,
+    upgradeAvailable: deployed !== null && !current,
     controlPort: status.ready?.controlPort ?? null,
     dataPort: status.ready?.dataPort ?? null,
     mode: status.running ? (status.systemd.active ? 'systemd' : 'nohup') : null,

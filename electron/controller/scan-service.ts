@@ -31,7 +31,7 @@ import { BUNDLE_PATH, RUNTIME_PATH } from '../hosts/agent-layout.ts';
 import { deployAgent } from '../hosts/deploy.ts';
 import type { SshSession } from '../ssh/session.ts';
 import { shQuote } from '../ssh/shell.ts';
-import { locateAgentBuild } from './agent-build.ts';
+import { agentBuildVersion, isAppAgentVersion, locateAgentBuild } from './agent-build.ts';
 import { toAgentState } from './agents-service.ts';
 import { ControllerError } from './errors.ts';
 import { hostFailure, HostOpError } from './host-failures.ts';
@@ -194,14 +194,16 @@ export class ScanService {
   /** The version directory of this Ferry's agent on the host, deploying it when this build has one. */
   private async agentDir(host: Host, session: SshSession): Promise<string> {
     const build = locateAgentBuild(this.options.distDir);
+    const version = await agentBuildVersion(build, this.options.appVersion);
     if (build.files) {
-      const deployed = await deployAgent(session, { version: this.options.appVersion, localFiles: build.files });
+      const deployed = await deployAgent(session, { version, localFiles: build.files });
       // What the Hosts step shows about the agent changed when something was installed.
-      if (!deployed.alreadyInstalled) this.options.sessions.recordAgent(host.id, toAgentState(await agentStatus(session), this.options.appVersion));
+      if (!deployed.alreadyInstalled) this.options.sessions.recordAgent(host.id, toAgentState(await agentStatus(session), version));
       return deployed.dir;
     }
     const status = await agentStatus(session);
-    if (!status.installedVersions.includes(this.options.appVersion)) {
+    const installed = [status.currentVersion, ...status.installedVersions].find((v): v is string => v !== null && isAppAgentVersion(v, this.options.appVersion));
+    if (!installed) {
       throw new HostOpError(
         hostFailure(
           host,
@@ -210,7 +212,7 @@ export class ScanService {
         ),
       );
     }
-    return `${status.home}/agent/${this.options.appVersion}`;
+    return `${status.home}/agent/${installed}`;
   }
 
   private async put(record: ScanRecord): Promise<void> {

@@ -23,6 +23,8 @@ export interface AgentLocalFiles {
   bundle: string;
   /** dist/native/linux-<arch>/ferry_fs.node, when built. */
   nativeAddonByArch?: Partial<Record<AgentArch, string>>;
+  /** What the version label starts with: the app's version (the console's); default the agent's own. */
+  versionBase?: string;
 }
 
 export interface DeployOptions {

@@ -46,11 +46,15 @@ export function locateRemoteAgentFiles(env: NodeJS.ProcessEnv = process.env): Ag
   return { bundle, runtimeByArch, nativeAddonByArch };
 }
 
-/** "<Ferry version>+<8 hex of the files' hashes>": a valid agent version label. */
+/**
+ * "<Ferry version>+<8 hex of the files' hashes>": a valid agent version label, and the one label every
+ * deploy of these files uses (Hosts step, task scans, runs, `ferry migrate --plan`), so one never
+ * replaces an agent another just installed.
+ */
 export async function agentVersionLabel(files: AgentLocalFiles): Promise<string> {
   const parts = [files.bundle, ...ARCHES.flatMap((a) => [files.runtimeByArch[a], files.nativeAddonByArch?.[a]])].filter((p): p is string => p !== undefined);
   const hash = createHash('sha256');
   for (const p of parts) hash.update(`${(await hashLocalFile(p)).sha256}\n`);
-  const base = FERRY_VERSION.replace(/[^0-9A-Za-z.+_-]/g, '_').slice(0, 50);
+  const base = (files.versionBase ?? FERRY_VERSION).replace(/[^0-9A-Za-z.+_-]/g, '_').slice(0, 50);
   return `${base}+${hash.digest('hex').slice(0, 8)}`;
 }

@@ -12,8 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleCalls, type CallName, type CallRequest, type CallResponse, type EventEnvelope, type Host, type HostStatus } from '../../electron/contract/console.ts';
 import { Controller } from '../../electron/controller/controller.ts';
 import { MemorySecretStore } from '../../electron/controller/secrets.ts';
+import { runAgentFiles } from '../../electron/controller/task-runs-service.ts';
+import { agentVersionLabel } from '../../electron/remote/agent-files.ts';
 import { createTestLab, type TestLab } from '../helpers/test-hosts.ts';
 import { tempDir } from '../helpers/test-hosts/ssh-helpers.ts';
+
+/** The agent labels this build deploys under: app version + 8 hex of the files' hashes. */
+const THIS_AGENT = expect.stringMatching(/^0\.1\.0-test\+[0-9a-f]{8}$/);
+const OLD_AGENT = expect.stringMatching(/^0\.0\.9-old\+[0-9a-f]{8}$/);
 
 let lab: TestLab;
 let dataDir: string;
@@ -230,9 +236,12 @@ describe('agents', () => {
     const deployed = await deploying;
     expect(deployed.ok, deployed.ok ? '' : deployed.failure.message).toBe(true);
     if (!deployed.ok) return;
-    expect(deployed.deploy).toMatchObject({ version: '0.1.0-test', arch: process.arch, alreadyInstalled: false });
+    // Labelled app version + hash of the build's files, as runs and scans label it: one agent serves all.
+    expect(deployed.deploy).toMatchObject({ version: THIS_AGENT, arch: process.arch, alreadyInstalled: false });
     expect(deployed.deploy.uploaded).toEqual(expect.arrayContaining(['agent/agent.mjs', 'runtime/bin/node']));
-    expect(deployed.agent).toMatchObject({ running: true, runningVersion: '0.1.0-test', appVersion: '0.1.0-test', upgradeAvailable: false, mode: 'nohup' });
+    // Exactly the label a run of this console computes for its agents (runAgentFiles + the app version).
+    expect(deployed.deploy.version).toBe(await agentVersionLabel({ ...runAgentFiles(path.resolve('dist')), versionBase: '0.1.0-test' }));
+    expect(deployed.agent).toMatchObject({ running: true, runningVersion: deployed.deploy.version, appVersion: deployed.deploy.version, upgradeAvailable: false, mode: 'nohup' });
     expect(deployed.agent.pid).toBeGreaterThan(0);
     expect(deployed.agent.controlPort).toBeGreaterThan(0);
     console.log(`deploy to h1: ${(deployed.deploy.bytesSent / 1e6).toFixed(1)} MB sent in ${deployed.deploy.ms} ms`);
@@ -256,7 +265,7 @@ describe('agents', () => {
     if (restarted.ok) expect(restarted.agent.pid).not.toBe(deployed.agent.pid);
 
     const stopped = await call('agents.stop', { id });
-    expect(stopped).toMatchObject({ ok: true, agent: { running: false, pid: null, installedVersions: ['0.1.0-test'] } });
+    expect(stopped).toMatchObject({ ok: true, agent: { running: false, pid: null, installedVersions: [deployed.deploy.version] } });
 
     const removed = await call('agents.uninstall', { id });
     expect(removed.ok).toBe(true);
@@ -297,14 +306,14 @@ describe('agents', () => {
     const older = await Controller.open({ dataDir, appVersion: '0.0.9-old', shell: 'web', userKnownHostsFile: null });
     try {
       const first = consoleCalls['agents.deploy'].res.parse(((await older.dispatch('agents.deploy', { id })) as { result: unknown }).result);
-      expect(first).toMatchObject({ ok: true, agent: { running: true, runningVersion: '0.0.9-old' } });
+      expect(first).toMatchObject({ ok: true, agent: { running: true, runningVersion: OLD_AGENT } });
     } finally {
       await older.close();
     }
     const seen = await call('agents.status', { id });
-    expect(seen).toMatchObject({ ok: true, agent: { running: true, runningVersion: '0.0.9-old', appVersion: '0.1.0-test', upgradeAvailable: true } });
+    expect(seen).toMatchObject({ ok: true, agent: { running: true, runningVersion: OLD_AGENT, appVersion: THIS_AGENT, upgradeAvailable: true } });
     const upgraded = await call('agents.deploy', { id });
-    expect(upgraded).toMatchObject({ ok: true, deploy: { version: '0.1.0-test', replacedVersion: '0.0.9-old' }, agent: { runningVersion: '0.1.0-test', upgradeAvailable: false } });
+    expect(upgraded).toMatchObject({ ok: true, deploy: { version: THIS_AGENT, replacedVersion: OLD_AGENT }, agent: { runningVersion: THIS_AGENT, upgradeAvailable: false } });
     // The runtime was on the host already: only what differs crossed the wire.
     if (upgraded.ok) expect(upgraded.deploy.uploaded).not.toContain('runtime/bin/node');
     await call('agents.uninstall', { id });

@@ -13,6 +13,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleCalls, consoleEvents, DEFAULT_INSTANCE_GBPS, type CallName, type CallRequest, type CallResponse, type EventEnvelope, type ScanRecord } from '../../electron/contract/console.ts';
+import { agentBuildVersion, locateAgentBuild } from '../../electron/controller/agent-build.ts';
 import { Controller } from '../../electron/controller/controller.ts';
 import { makeAgentDist } from '../helpers/agent-dist.ts';
 import { createTestLab, type TestLab } from '../helpers/test-hosts.ts';
@@ -107,7 +108,10 @@ describe('tasks.scan', () => {
     const known = await writeKnownTree(path.join(nasSrc, 'tree'));
     await call('addresses.save', { address: { name: 'from', tunnel: 'old-nas', directory: '/mnt/src/tree' } });
     await call('taskDefs.save', { task: { name: 'projects', source: 'from', destination: 'to' } });
-    const agentDir = path.join(lab.host('src1').rootDir, '.ferry', 'agent', APP_VERSION);
+    // The label every deploy of this build uses: app version + hash of the files.
+    const label = await agentBuildVersion(locateAgentBuild(distDir), APP_VERSION);
+    expect(label).toMatch(/^0\.1\.0-scan-test\+[0-9a-f]{8}$/);
+    const agentDir = path.join(lab.host('src1').rootDir, '.ferry', 'agent', label);
     expect(existsSync(agentDir)).toBe(false);
 
     const started = await call('tasks.scan', { task: 'projects', instanceGbps: 5 });
