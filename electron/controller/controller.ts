@@ -106,12 +106,14 @@ export class Controller {
       importReport: (file, taskName) => this.reports.importFile({ path: file, taskName }),
       onRuns: (runs) => this.emit('runs.changed', runs),
       onProgress: (snapshot) => this.emit('runs.progress', snapshot),
+      onWatchEnded: () => void this.scheduler.refresh().catch(() => undefined),
     });
     this.scheduler = new RunScheduler({
       dataDir: options.dataDir,
       ...(options.clock ? { clock: options.clock } : {}),
       tasks: async () => (await this.plan.get()).tasks,
       runs: () => this.runs.list(),
+      busy: (task) => this.runs.busy(task),
       start: (task) => this.runs.start({ task }, 'schedule'),
       onSchedule: (schedules) => this.emit('runs.schedule', schedules),
     });

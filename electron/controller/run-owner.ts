@@ -76,6 +76,11 @@ export class RunOwner {
     });
   }
 
+  /** Settles when the watch has ended (`watching` is false by then), as stop() awaits it. */
+  whenDone(): Promise<void> {
+    return this.done;
+  }
+
   /** Ends the watch (the task keeps running on the hosts). */
   async stop(): Promise<void> {
     this.abort.abort();

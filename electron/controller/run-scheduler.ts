@@ -48,6 +48,11 @@ export interface RunSchedulerOptions {
   tasks: () => Promise<PlanTask[]>;
   /** Every stored run. */
   runs: () => Promise<Run[]>;
+  /**
+   * True while Ferry starts or watches a run of the task, even one already marked final (a cancel
+   * is 'cancelled' at once; its watch ends a moment later): such a task counts as active.
+   */
+  busy?: (task: string) => boolean;
   /** Starts a scheduled (incremental) run of the task; throws a ControllerError when it cannot. */
   start: (task: string) => Promise<RunStarted>;
   onSchedule: (schedules: TaskSchedule[]) => void;
@@ -62,10 +67,13 @@ function isActive(run: Run): boolean {
   return !FINAL_RUN_STATES.includes(run.state);
 }
 
-/** A task's schedule from its runs and its last attempt; `dueMs` is when to start it (null: nothing to start yet). */
-export function scheduleOf(task: RepeatingTask, runs: readonly Run[], lastAttempt: ScheduleAttempt | null): TaskSchedule & { dueMs: number | null } {
+/**
+ * A task's schedule from its runs and its last attempt; `dueMs` is when to start it (null: nothing
+ * to start yet). `busy`: Ferry is starting or watching a run of it.
+ */
+export function scheduleOf(task: RepeatingTask, runs: readonly Run[], lastAttempt: ScheduleAttempt | null, busy = false): TaskSchedule & { dueMs: number | null } {
   const own = runs.filter((r) => r.taskName === task.name);
-  const active = own.some(isActive);
+  const active = busy || own.some(isActive);
   const ends = own.flatMap((r) => (r.endedAt !== null && !isActive(r) ? [Date.parse(r.endedAt)] : []));
   const base = { task: task.name, everyHours: task.repeatEveryHours, mode: 'incremental' as const, lastAttempt };
   if (ends.length === 0) return { ...base, state: active ? 'active' : 'waiting-first-run', nextRunAt: null, dueMs: null };
@@ -134,14 +142,14 @@ export class RunScheduler {
     let runs = await this.opts.runs();
     if (attemptDue) {
       for (const task of tasks) {
-        const s = scheduleOf(task, runs, file.lastAttempts[task.name] ?? null);
+        const s = scheduleOf(task, runs, file.lastAttempts[task.name] ?? null, this.busy(task.name));
         if (s.dueMs === null || s.dueMs > this.clock.now() || this.closed) continue;
         await this.attempt(task.name, runs);
         runs = await this.opts.runs();
         file = await this.store.load();
       }
     }
-    const schedules = tasks.map((t) => scheduleOf(t, runs, file.lastAttempts[t.name] ?? null));
+    const schedules = tasks.map((t) => scheduleOf(t, runs, file.lastAttempts[t.name] ?? null, this.busy(t.name)));
     this.current = schedules.map(({ dueMs: _dueMs, ...s }) => s);
     this.publish();
     const due = schedules.flatMap((s) => (s.dueMs === null ? [] : [s.dueMs]));
@@ -153,8 +161,9 @@ export class RunScheduler {
     const at = new Date(this.clock.now()).toISOString();
     const active = runs.find((r) => r.taskName === task && isActive(r));
     let attempt: ScheduleAttempt;
-    if (active) {
-      attempt = { at, outcome: 'skipped-active', runId: active.id, message: `A run of "${task}" was still ${active.state} at the scheduled time; this slot was skipped (never two runs of a task at once).` };
+    if (active || this.busy(task)) {
+      const what = active ? `still ${active.state}` : 'still ending';
+      attempt = { at, outcome: 'skipped-active', runId: active?.id ?? null, message: `A run of "${task}" was ${what} at the scheduled time; this slot was skipped (never two runs of a task at once).` };
     } else {
       try {
         const result = await this.opts.start(task);
@@ -173,6 +182,10 @@ export class RunScheduler {
     const keep = new Set(tasks.map((t) => t.name));
     if (Object.keys(file.lastAttempts).every((name) => keep.has(name))) return;
     await this.store.update((f) => ({ ...f, lastAttempts: Object.fromEntries(Object.entries(f.lastAttempts).filter(([name]) => keep.has(name))) }));
+  }
+
+  private busy(task: string): boolean {
+    return this.opts.busy?.(task) ?? false;
   }
 
   private arm(dueMs: number | null): void {

@@ -31,6 +31,8 @@ export interface TaskRunsOptions {
   importReport: (file: string, taskName: string) => Promise<ReportMeta>;
   onRuns: (runs: Run[]) => void;
   onProgress: (snapshot: RunSnapshot) => void;
+  /** A watch ended (the run's task is no longer busy()): the repeat schedule looks again. */
+  onWatchEnded?: (task: string) => void;
   runner?: RunOwnerOptions['runner'];
 }
 
@@ -104,6 +106,11 @@ export class TaskRunsService {
     return this.control(req.id, 'task.cancel');
   }
 
+  /** True while a run of the task is being started or watched (its record may already be final: a cancel ending). */
+  busy(task: string): boolean {
+    return this.starting.has(task) || [...this.owners.values()].some((o) => o.watching && o.current.taskName === task);
+  }
+
   /** At startup: watches again every run that had not ended (without prompting: a host that needs a secret leaves it detached). */
   async reattachAll(): Promise<void> {
     const records = await this.store.list();
@@ -146,6 +153,10 @@ export class TaskRunsService {
     });
     this.owners.set(record.id, owner);
     owner.start();
+    void owner
+      .whenDone()
+      .catch(() => undefined)
+      .then(() => this.opts.onWatchEnded?.(record.taskName));
   }
 
   private layoutOf(plan: Plan, task: string): RemoteTaskLayout {

@@ -26,6 +26,8 @@ let runs: Run[];
 let starts: string[];
 let startAnswer: (task: string) => Promise<RunStarted>;
 let published: TaskSchedule[][];
+/** Tasks the stand-in service is starting or watching (a cancelled run's watch ending). */
+let busy: Set<string>;
 const open: RunScheduler[] = [];
 
 function task(name: string, repeatEveryHours: number | null): PlanTask {
@@ -53,6 +55,7 @@ async function openScheduler(): Promise<RunScheduler> {
     clock,
     tasks: async () => tasks,
     runs: async () => runs,
+    busy: (name) => busy.has(name),
     start: (name) => startAnswer(name),
     onSchedule: (list) => published.push(list.map((x) => TaskSchedule.parse(x))),
   });
@@ -83,6 +86,7 @@ beforeEach(async () => {
   starts = [];
   startAnswer = startRun;
   published = [];
+  busy = new Set();
 });
 
 afterEach(async () => {
@@ -161,6 +165,19 @@ describe('run scheduler', () => {
     expect(await scheduleOf(s, 'nightly')).toMatchObject({ state: 'scheduled', nextRunAt: iso(T0 + 19 * HOUR) });
     await advance(s, 6 * HOUR);
     expect(starts).toEqual(['nightly']);
+
+    // A run already marked cancelled whose watch has not ended yet still counts as active.
+    runs = runs.map((r, i) => (i === 0 ? { ...r, state: 'cancelled' } : r));
+    busy.add('nightly');
+    await advance(s, 7 * HOUR);
+    expect(starts).toEqual(['nightly']);
+    expect(await scheduleOf(s, 'nightly')).toMatchObject({ state: 'active', lastAttempt: { outcome: 'skipped-active', message: expect.stringMatching(/was still ending at the scheduled time/) } });
+    busy.delete('nightly');
+    endRun(runs[0]?.id as string, 'cancelled');
+    await s.refresh();
+    expect((await scheduleOf(s, 'nightly'))?.state).toBe('scheduled');
+    await advance(s, 6 * HOUR);
+    expect(starts).toEqual(['nightly', 'nightly']);
   });
 
   it('goes on after a failed run and after a refused start, which it shows', async () => {
