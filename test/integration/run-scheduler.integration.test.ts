@@ -3,7 +3,8 @@
  * one destination host, real agents): a task that repeats every hour waits for its first run; the
  * operator's first (full) run ends verified; advancing the injected clock by an hour starts the
  * scheduled run, which is incremental (unchanged files skipped, the new and changed ones copied) and
- * ends verified with its report stored. Then Ferry is closed and reopened hours later: the missed
+ * ends verified with its report stored. A slot that falls due while the operator's own run copies is
+ * skipped (never two runs at once). Then Ferry is closed and reopened hours later: the missed
  * slots start one run at start-up, not one each; clearing the interval cancels the schedule. Every answer is parsed with the contract.
  */
 import { randomBytes } from 'node:crypto';
@@ -153,11 +154,32 @@ describe('repeat schedule with real runs', () => {
     console.log(`scheduled run: ${report.header.summary.copied} copied, ${report.header.summary.skippedUnchanged} unchanged skipped`);
   }, 300_000);
 
+  it('skips a slot that falls due while the operator’s own run of the task is still copying', async () => {
+    // 12 MiB more at 2 MiB/s: the manual run is still going when the next slot comes.
+    await fs.writeFile(path.join(nasSrc, 'tree', 'big.bin'), randomBytes(12 * 1024 * 1024));
+    await call('taskDefs.save', { task: { name: 'hourly', source: 'from', destination: 'to', options: { mode: 'incremental', bandwidth: { bytesPerSecond: 2 * 1024 * 1024, windows: [] } }, repeatEveryHours: 1 }, previousName: 'hourly' });
+    const manual = await startTrusting('hourly');
+    await waitFor('the manual run to copy', async () => ((await runsOf('hourly')).find((r) => r.id === manual.id)?.progress?.bytesDone ?? 0) > 0);
+    const next = Date.parse((await scheduleOf('hourly'))?.nextRunAt as string);
+    expect((await scheduleOf('hourly'))?.state).toBe('active');
+    clock.advance(next - clock.now() + 1000);
+    await waitFor('the skipped slot', async () => (await scheduleOf('hourly'))?.lastAttempt?.outcome === 'skipped-active');
+    const skipped = (await scheduleOf('hourly'))?.lastAttempt;
+    expect(skipped?.runId).toBe(manual.id);
+    expect(skipped?.message).toMatch(/skipped \(never two runs of a task at once\)/);
+    expect((await runsOf('hourly')).filter((r) => r.endedAt === null).map((r) => r.id)).toEqual([manual.id]);
+    const ended = await waitEnded(manual.id);
+    expect(ended).toMatchObject({ state: 'done', passed: true, trigger: 'manual' });
+    expect((await runsOf('hourly')).length).toBe(3);
+    const diffs = compareTrees(path.join(nasSrc, 'tree'), path.join(nasDst, 'copy'));
+    expect(diffs, formatDifferences(diffs)).toEqual([]);
+  }, 300_000);
+
   it('starts one run for the slots missed while Ferry was closed, at start-up', async () => {
     await controller.close();
     const stored = JSON.parse(await fs.readFile(path.join(dataDir, 'schedule.json'), 'utf8')) as { lastAttempts: Record<string, { outcome: string }> };
-    expect(stored.lastAttempts.hourly?.outcome).toBe('started');
-    // Reopened with the clock 12 h on (the last attempt was at about +6 h): five or more missed hourly slots.
+    expect(stored.lastAttempts.hourly?.outcome).toBe('skipped-active');
+    // Reopened with the clock 12 h on (the last attempt was at about +2 h): five or more missed hourly slots.
     const lastAttemptMs = Date.parse((stored.lastAttempts.hourly as unknown as { at: string }).at);
     clock = new ManualClock();
     clock.advance(12 * HOUR);
@@ -168,14 +190,14 @@ describe('repeat schedule with real runs', () => {
     expect(clock.nextDueMs).not.toBeNull();
     expect(clock.nextDueMs as number).toBeLessThanOrEqual(clock.now());
     clock.advance(0);
-    await waitFor('the start-up run', async () => (await runsOf('hourly')).length === 3);
+    await waitFor('the start-up run', async () => (await runsOf('hourly')).length === 4);
     const startup = (await runsOf('hourly'))[0] as Run;
     expect(startup.trigger).toBe('schedule');
     const ended = await waitEnded(startup.id);
     expect(ended).toMatchObject({ state: 'done', passed: true });
     await new Promise((r) => setTimeout(r, 1000));
     await call('runs.schedule', {});
-    expect((await runsOf('hourly')).length).toBe(3);
+    expect((await runsOf('hourly')).length).toBe(4);
     expect(events.slice(previousOffset).some((e) => e.event === 'runs.schedule')).toBe(true);
 
     // Clearing the interval cancels the schedule.
@@ -183,6 +205,6 @@ describe('repeat schedule with real runs', () => {
     await waitFor('the schedule to go', async () => (await scheduleOf('hourly')) === undefined);
     clock.advance(48 * HOUR);
     await call('runs.schedule', {});
-    expect((await runsOf('hourly')).length).toBe(3);
+    expect((await runsOf('hourly')).length).toBe(4);
   }, 300_000);
 });
