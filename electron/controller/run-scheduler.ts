@@ -37,8 +37,12 @@ export const systemClock: SchedulerClock = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-/** Node's timers hold at most 2^31-1 ms; a later due time is re-checked when this one fires. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * The timer is re-armed at least this often and each time compares the due time with now(): timers
+ * do not count time a machine spends asleep, so a laptop that slept past a slot starts it within a
+ * minute of waking, not a whole sleep later (and no wait exceeds what Node's timers can hold).
+ */
+export const WAKE_CHECK_MS = 60_000;
 const HOUR_MS = 3_600_000;
 
 export interface RunSchedulerOptions {
@@ -192,7 +196,7 @@ export class RunScheduler {
     if (dueMs === this.timerDueMs && this.timer !== null) return;
     this.disarm();
     if (dueMs === null || this.closed) return;
-    const wait = Math.min(MAX_TIMER_MS, Math.max(0, dueMs - this.clock.now()));
+    const wait = Math.min(WAKE_CHECK_MS, Math.max(0, dueMs - this.clock.now()));
     this.timerDueMs = dueMs;
     this.timer = this.clock.setTimeout(() => {
       this.timer = null;
