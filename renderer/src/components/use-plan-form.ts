@@ -2,14 +2,25 @@
  * What every plan editor form shares: live schema errors for the fields the operator has
  * touched (or all of them after a submit), errors Ferry sends back mapped onto the fields or
  * listed by the plan item they name, a busy flag, a "Saved" note, and focus on the first field
- * to fix. Display logic only; the rules are the contract's schemas and Ferry's checks.
+ * to fix; the save-then-clear sequence of every editor and the removal of a list item.
+ * Display logic only; the rules are the contract's schemas and Ferry's checks.
  */
 import { computed, nextTick, ref, type Ref } from 'vue';
 import type { z } from 'zod';
 import { describeError, type Problem } from '../api/describe.ts';
 import { ConsoleCallError } from '../api/types.ts';
-import { fieldError, issuesByPath, locateIssue, splitIssues, type LocatedIssue, type Section } from '../domain/plan-edit.ts';
+import { fieldError, issuesByPath, locateIssue, savedIndex, splitIssues, withSaved, type LocatedIssue, type Section } from '../domain/plan-edit.ts';
 import type { PlanState } from '../domain/plan-types.ts';
+
+/** The plan sections whose items are keyed by name (mounts are keyed by tunnel + directory). */
+export type NamedSection = 'tunnels' | 'addresses' | 'tasks';
+
+/** What a save request adds to rename an item: `previousName` only when the name changed. */
+export type Rename = { previousName?: string };
+
+function renameOf(name: string, previousName: string | null): Rename {
+  return previousName && previousName !== name ? { previousName } : {};
+}
 
 export interface SaveTarget {
   /** The plan as it would be after the save, to read Ferry's whole-plan issue paths. */
@@ -30,6 +41,8 @@ export function usePlanForm<S extends z.ZodType>(options: {
   /** Extra field errors the schema cannot know (e.g. a name already taken). */
   extra?: () => Partial<Record<string, string>>;
   formEl: Ref<HTMLElement | null>;
+  /** The plan as Ferry last answered, to place the issues of a refused save. */
+  plan: () => PlanState;
 }) {
   const touched = ref(new Set<string>());
   /** Fields edited since the form was (re)set: live fields show their error as soon as they change. */
@@ -136,16 +149,52 @@ export function usePlanForm<S extends z.ZodType>(options: {
     done.value = name;
   }
 
+  /**
+   * Runs a save; once Ferry accepted it, empties the form (`clear`, the view's own reset) and
+   * shows "Saved <label>". Returns true when Ferry accepted it.
+   */
+  async function saveThenClear(save: () => Promise<unknown>, target: () => SaveTarget, label: string, clear: () => void): Promise<boolean> {
+    const ok = await submit(save, target, label);
+    if (ok) {
+      clear();
+      await announce(label);
+    }
+    return ok;
+  }
+
+  /**
+   * Saves a named item (tunnel, data address, task), as an edit of `previousName` when that is
+   * set: `save` sends the request with `rename` added, `item` is the item as the plan will hold
+   * it. Then as saveThenClear.
+   */
+  function saveNamed<S extends NamedSection>(
+    section: S,
+    item: PlanState[S][number],
+    previousName: string | null,
+    save: (rename: Rename) => Promise<unknown>,
+    clear: () => void,
+  ): Promise<boolean> {
+    return saveThenClear(
+      () => save(renameOf(item.name, previousName)),
+      () => {
+        const next = withSaved(options.plan(), section, item, previousName ?? undefined);
+        return { next, index: savedIndex(next, section, item.name) };
+      },
+      item.name,
+      clear,
+    );
+  }
+
   const hasErrors = computed(() => Object.keys(serverFields.value).length > 0 || (submitted.value && Object.keys(schemaErrors.value).length > 0));
 
-  return { error, edited, onFocusOut, reset, submit, announce, busy, done, problem, others, hasErrors, schemaErrors };
+  return { error, edited, onFocusOut, reset, saveThenClear, saveNamed, busy, done, problem, others, hasErrors, schemaErrors };
 }
 
 /**
  * Removing a plan item from a list: which one is on its way, and the reason when Ferry
  * refuses (e.g. a tunnel still used by a data address), with each problem named by its item.
  */
-export function useRemoval() {
+export function useRemoval(plan: () => PlanState) {
   const removing = ref<string | null>(null);
   const problem = ref<Problem | null>(null);
   const others = ref<LocatedIssue[]>([]);
@@ -169,11 +218,22 @@ export function useRemoval() {
     }
   }
 
+  /** Removes the item `name` of a named section; the plan without it places Ferry's issues. */
+  function removeNamed(section: NamedSection, name: string, action: () => Promise<unknown>): Promise<boolean> {
+    return remove(name, action, () => {
+      const state = plan();
+      return { ...state, [section]: (state[section] as Array<{ name: string }>).filter((x) => x.name !== name) };
+    });
+  }
+
   function clear(): void {
     problem.value = null;
     others.value = [];
     removed.value = null;
   }
 
-  return { removing, problem, others, removed, remove, clear };
+  return { removing, problem, others, removed, remove, removeNamed, clear };
 }
+
+/** A list's removal state, as PlanListCard shows it. */
+export type Removal = ReturnType<typeof useRemoval>;
