@@ -6,7 +6,6 @@
 //   'coordinator-disk-full' instead of retrying the same listing forever; after growing the disk the
 //   same command resumes and ends verified.
 // Needs root (mount); skipped otherwise, as the other mount tests.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,16 +13,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { compareTrees, formatDifferences } from '../helpers/compare-trees.ts';
 import { pseudoRandom, removeTree } from '../helpers/make-tree.ts';
 import { buildEngine, finishedEvent, runCli } from '../helpers/engine-build.ts';
+import { TmpfsMounts } from '../helpers/tmpfs-mounts.ts';
 import type { CliRun, EngineBuild } from '../helpers/engine-build.ts';
 
 const isRoot = process.getuid?.() === 0;
 /** A run that has not ended by then is the hang this test exists to catch. */
 const RUN_LIMIT_MS = 90_000;
-
-function run(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-}
 
 function explain(r: CliRun): string {
   return `exit ${r.code}\nstdout:\n${r.stdout.slice(-3000)}\nstderr:\n${r.stderr.slice(-3000)}`;
@@ -53,25 +48,18 @@ function tempLeftovers(root: string): string[] {
 describe.skipIf(!isRoot)('a disk that fills up in the middle of a task', () => {
   let b: EngineBuild;
   let tmp = '';
-  const mounted = new Set<string>();
+  const mounts = new TmpfsMounts('ferry-full-test');
 
   beforeAll(async () => {
     b = await buildEngine();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-disk-full-'));
     fs.chmodSync(tmp, 0o755);
   }, 120_000);
-  afterEach(() => {
-    for (const m of mounted) spawnSync('umount', ['-l', m]);
-    mounted.clear();
-  });
+  afterEach(() => mounts.unmountAll());
   afterAll(() => removeTree(tmp));
 
-  const mountTmpfs = (dir: string, size: string) => {
-    fs.mkdirSync(dir, { recursive: true });
-    run('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'ferry-full-test', dir]);
-    mounted.add(dir);
-  };
-  const grow = (dir: string) => run('mount', ['-o', 'remount,size=256m', dir]);
+  const mountTmpfs = (dir: string, size: string) => mounts.mount(dir, size);
+  const grow = (dir: string) => mounts.grow(dir, '256m');
 
   it('destination full: the task stops with destination-full, leaves no temp file, and resumes once there is room', async () => {
     const src = path.join(tmp, 'd-src');
@@ -109,10 +97,12 @@ describe.skipIf(!isRoot)('a disk that fills up in the middle of a task', () => {
     const src = path.join(tmp, 'c-src');
     const dst = path.join(tmp, 'c-dst');
     const state = path.join(tmp, 'c-state');
-    // 5,000 tiny files: the journal needs a few MiB; the agents' homes get 1 MiB.
+    // 5,000 tiny files with 100-byte names: the journal needs over 2 MiB (name, its index, the meta);
+    // the agents' homes get 1 MiB, plenty for their start.
+    const longName = (f: number) => `${'file-with-a-long-name-'.repeat(4)}${String(f).padStart(12, '0')}`;
     for (let d = 0; d < 25; d++) {
       fs.mkdirSync(path.join(src, `dir${d}`), { recursive: true });
-      for (let f = 0; f < 200; f++) fs.writeFileSync(path.join(src, `dir${d}`, `file-with-a-longer-name-${f}`), `${d}/${f}`);
+      for (let f = 0; f < 200; f++) fs.writeFileSync(path.join(src, `dir${d}`, longName(f)), `${d}/${f}`);
     }
     mountTmpfs(state, '1m');
     const args = [src, dst, '--json', '--state-dir', state, '--concurrency', '2'];

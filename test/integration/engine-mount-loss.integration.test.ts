@@ -7,21 +7,16 @@
 //   destination although the run was a --mirror (a vanished source must never look like "everything
 //   was deleted").
 // Needs root (mount/umount); skipped otherwise, as the other mount tests.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pseudoRandom, removeTree } from '../helpers/make-tree.ts';
 import { buildEngine, finishedEvent, runCli } from '../helpers/engine-build.ts';
+import { TmpfsMounts } from '../helpers/tmpfs-mounts.ts';
 import type { CliRun, EngineBuild } from '../helpers/engine-build.ts';
 
 const isRoot = process.getuid?.() === 0;
-
-function run(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-}
 
 /**
  * 60 files of 256 KiB at the top and 2 directories of 20 more (25 MiB: ~6 s at 4 MiB/s), so files
@@ -58,28 +53,18 @@ function explain(r: CliRun): string {
 describe.skipIf(!isRoot)('a mount lost in the middle of a task', () => {
   let b: EngineBuild;
   let tmp = '';
-  const mounted = new Set<string>();
+  const mounts = new TmpfsMounts('ferry-loss-test');
 
   beforeAll(async () => {
     b = await buildEngine();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-mount-loss-'));
     fs.chmodSync(tmp, 0o755);
   }, 120_000);
-  afterEach(() => {
-    for (const m of mounted) spawnSync('umount', ['-l', m]);
-    mounted.clear();
-  });
+  afterEach(() => mounts.unmountAll());
   afterAll(() => removeTree(tmp));
 
-  const mountTmpfs = (dir: string) => {
-    fs.mkdirSync(dir, { recursive: true });
-    run('mount', ['-t', 'tmpfs', '-o', 'size=256m,mode=0755', 'ferry-loss-test', dir]);
-    mounted.add(dir);
-  };
-  const lazyUnmount = (dir: string) => {
-    run('umount', ['-l', dir]);
-    mounted.delete(dir);
-  };
+  const mountTmpfs = (dir: string) => mounts.mount(dir, '256m');
+  const lazyUnmount = (dir: string) => mounts.lazyUnmount(dir);
 
   it('destination lost: the task fails naming the destination, nothing lands under the mount point', async () => {
     const src = path.join(tmp, 'd-src');
