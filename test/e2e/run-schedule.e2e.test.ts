@@ -1,7 +1,8 @@
 // The repeat schedule and the Run step's mark in the real web console (`ferry console`) and
-// Chromium: the data directory holds a verified run of a task that repeats every 6 hours (as the
-// runs.json Ferry writes); the Run step shows its next incremental run at that run's end + 6 h, the
-// Task step's row shows it too, and the Run step is marked done. A second repeating task that never
+// Chromium: the data directory holds verified runs of a task that repeats every 6 hours (as the
+// runs.json Ferry writes: the operator's first, then a scheduled one); the Run step shows the next
+// incremental run at the last end + 6 h and marks the scheduled run, the Task step's row shows the
+// next run too, and the Run step is marked done. A second repeating task that never
 // ran waits for its first run and turns the mark back to "to do"; in Chinese the line is Chinese.
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -16,8 +17,9 @@ import { ShellPage } from './pages/shell-page.ts';
 
 // The run ended an hour ago (whole minutes), so its next slot is five hours ahead: nothing starts during the test.
 const ENDED_MS = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
-const ENDED_AT = new Date(ENDED_MS).toISOString();
 const NEXT_AT = new Date(ENDED_MS + 6 * 3_600_000).toISOString();
+const FIRST_ID = '3f1c1a52-6a1e-4c8e-9d51-0c6f3b9e2a10';
+const SCHEDULED_ID = '9b2d4c61-1f0a-4e7b-8c3d-5a6e7f801b22';
 
 let dataDir: string;
 let server: ConsoleFixture;
@@ -35,7 +37,7 @@ async function call(name: string, req: unknown): Promise<unknown> {
 const task = (name: string) => ({ name, source: 'old', destination: 'new', repeatEveryHours: 6 });
 
 /** A finished, verified run of `nightly` as runs.json stores it (the plan it started from included). */
-function verifiedRun(): Run & { plan: Plan; created: boolean } {
+function verifiedRun(id: string, trigger: Run['trigger'], endedMs: number): Run & { plan: Plan; created: boolean } {
   const plan = Plan.parse({
     version: 1,
     hosts: [{ name: 'src1', address: '198.18.250.10' }, { name: 'dst1', address: '198.18.250.11' }],
@@ -44,14 +46,16 @@ function verifiedRun(): Run & { plan: Plan; created: boolean } {
     tasks: [task('nightly')],
   });
   return {
-    id: '3f1c1a52-6a1e-4c8e-9d51-0c6f3b9e2a10', taskName: 'nightly', trigger: 'manual', taskId: 'nightly-0123456789abcdef', state: 'done', phase: 'done', message: null, errorCode: null, failure: null,
-    coordinator: 'dst1', sources: ['src1'], destinations: ['dst1'], createdAt: new Date(ENDED_MS - 600_000).toISOString(), endedAt: ENDED_AT, progress: null, passed: true, reportId: null, plan, created: true,
+    id, taskName: 'nightly', trigger, taskId: 'nightly-0123456789abcdef', state: 'done', phase: 'done', message: null, errorCode: null, failure: null,
+    coordinator: 'dst1', sources: ['src1'], destinations: ['dst1'], createdAt: new Date(endedMs - 600_000).toISOString(), endedAt: new Date(endedMs).toISOString(), progress: null, passed: true, reportId: null, plan, created: true,
   };
 }
 
 beforeAll(async () => {
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-schedule-e2e-'));
-  await fs.writeFile(path.join(dataDir, 'runs.json'), JSON.stringify({ version: 1, runs: [verifiedRun()] }));
+  // The operator's first run, then a scheduled one six hours later.
+  const runs = [verifiedRun(FIRST_ID, 'manual', ENDED_MS - 6 * 3_600_000), verifiedRun(SCHEDULED_ID, 'schedule', ENDED_MS)];
+  await fs.writeFile(path.join(dataDir, 'runs.json'), JSON.stringify({ version: 1, runs }));
   server = await startConsole({ dataDir });
   await call('hosts.add', { name: 'src1', address: '198.18.250.10' });
   await call('hosts.add', { name: 'dst1', address: '198.18.250.11' });
@@ -82,6 +86,12 @@ describe('repeat schedule in the console', () => {
     expect(await note.getAttribute('data-next')).toBe(NEXT_AT);
     expect(await note.textContent()).toMatch(new RegExp(`Next incremental run .*:${NEXT_AT.slice(14, 16)}.*\\(every 6 h\\)`));
     await expect.poll(() => shell.navLink('runs').getAttribute('data-status')).toBe('done');
+    // The scheduled run is marked in the list and on its page; the operator's is not.
+    expect(await page.locator(`[data-test=run-row][data-id="${SCHEDULED_ID}"] [data-test=run-row-scheduled]`).textContent()).toBe('Scheduled');
+    expect(await page.locator(`[data-test=run-row][data-id="${FIRST_ID}"] [data-test=run-row-scheduled]`).count()).toBe(0);
+    await page.locator(`[data-test=run-row][data-id="${SCHEDULED_ID}"] [data-test=run-row-open]`).click();
+    await page.locator('[data-test=run-scheduled]').waitFor();
+    expect(await page.locator('[data-test=run-scheduled]').getAttribute('title')).toMatch(/incremental/);
 
     await shell.goTo('tasks');
     const row = page.locator('[data-test=task-row][data-name=nightly] [data-test=run-schedule]');
@@ -98,8 +108,10 @@ describe('repeat schedule in the console', () => {
     expect(await note.getAttribute('data-state')).toBe('waiting-first-run');
     expect(await note.textContent()).toContain('Repeats every 6 h as incremental runs once the first run has ended.');
     await expect.poll(() => shell.navLink('runs').getAttribute('data-status')).toBe('todo');
-    await fs.mkdir(path.join(REPO_ROOT, 'test-output/screenshots'), { recursive: true });
-    await page.screenshot({ path: path.join(REPO_ROOT, 'test-output/screenshots/run-schedule.png'), fullPage: true });
+    // The README's tour shows this page.
+    await fs.mkdir(path.join(REPO_ROOT, 'docs/screenshots'), { recursive: true });
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: path.join(REPO_ROOT, 'docs/screenshots/run-schedule.png'), fullPage: true });
     await shell.localeSelect.selectOption('zh-CN');
     await expect.poll(() => note.textContent()).toContain('首次运行结束后，每 6 小时以增量方式重复运行。');
     expect(await page.locator('[data-test=runs-task][data-name=nightly] [data-test=run-schedule]').textContent()).toContain('下次增量运行');
