@@ -1,5 +1,5 @@
 /**
- * Owns SHA-256 of whole files for verification: synchronous (for worker threads) in 1 MiB chunks
+ * Owns SHA-256 of whole files for verification: synchronous (the engine's file work is synchronous) in 1 MiB chunks
  * through one reusable buffer per thread, and an asynchronous streaming variant. Symlinks are never
  * followed (O_NOFOLLOW).
  */
