@@ -14,8 +14,8 @@
  *   - createSymlinkAtomic: symlink under a temp name, owner and times on the link, rename.
  *   - createHardLink: link, or link under a temp name and rename when the name exists.
  * Callers verify the parent directory first (DestDirs.verifyDir), so no symlink in the destination
- * is ever followed. Everything is synchronous: for small files on a local or NFS mount that is the
- * cheapest way, and an agent runs one task role per process (its event loop waits meanwhile).
+ * is ever followed. Everything is synchronous, the cheapest way for small files; the agent's event
+ * loop waits meanwhile.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';

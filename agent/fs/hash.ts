@@ -1,6 +1,6 @@
 /**
- * Owns SHA-256 of whole files for verification: synchronous (the engine's file work is synchronous) in 1 MiB chunks
- * through one reusable buffer per thread, and an asynchronous streaming variant. Symlinks are never
+ * Owns SHA-256 of whole files for verification: synchronous in 1 MiB chunks through one reusable
+ * buffer, and an asynchronous streaming variant. Symlinks are never
  * followed (O_NOFOLLOW).
  */
 import { createHash } from 'node:crypto';
