@@ -8,42 +8,17 @@ import { computed, ref } from 'vue';
 import type { CallRequest, Host, HostFacts } from '../../../electron/contract/console.ts';
 import { consoleApi } from '../api/current.ts';
 import { describeError, type Problem } from '../api/describe.ts';
-
-export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
+import { useSnapshot, type LoadStatus } from './snapshot.ts';
 
 export const useHostsStore = defineStore('ferry.hosts', () => {
   const hosts = ref<Host[]>([]);
-  const hostsStatus = ref<LoadStatus>('idle');
-  const hostsError = ref<Problem | null>(null);
+  const { status: hostsStatus, error: hostsError, apply: applyHosts, load: loadHosts, init: startSnapshot } = useSnapshot('hosts.list', {}, (next) => (hosts.value = next));
 
   const facts = ref<HostFacts | null>(null);
   const factsStatus = ref<LoadStatus>('idle');
   const factsError = ref<Problem | null>(null);
 
-  /** Bumped by every inventory snapshot; a slower list answer never overwrites a newer event. */
-  let revision = 0;
-  let started = false;
-
   const sortedHosts = computed(() => [...hosts.value].sort((a, b) => a.name.localeCompare(b.name)));
-
-  function applyHosts(next: Host[]): void {
-    revision += 1;
-    hosts.value = next;
-    hostsStatus.value = 'ready';
-    hostsError.value = null;
-  }
-
-  async function loadHosts(): Promise<void> {
-    const seen = revision;
-    if (hostsStatus.value !== 'ready') hostsStatus.value = 'loading';
-    try {
-      const next = await consoleApi().call('hosts.list', {});
-      if (revision === seen) applyHosts(next);
-    } catch (err) {
-      hostsError.value = describeError(err);
-      if (hostsStatus.value !== 'ready') hostsStatus.value = 'error';
-    }
-  }
 
   async function refreshFacts(): Promise<void> {
     factsStatus.value = 'loading';
@@ -57,18 +32,12 @@ export const useHostsStore = defineStore('ferry.hosts', () => {
     }
   }
 
-  async function init(): Promise<void> {
-    if (started) return;
-    started = true;
-    const api = consoleApi();
-    // Subscribe BEFORE the first snapshot, so no change falls between the two.
-    api.on('hosts.changed', applyHosts);
-    api.onReconnect(() => {
-      void loadHosts();
-      void refreshFacts();
-    });
-    await Promise.all([loadHosts(), refreshFacts()]);
-  }
+  /** The inventory and this computer's facts load together, first and after each reconnect. */
+  const init = () =>
+    startSnapshot(
+      (api) => api.on('hosts.changed', applyHosts),
+      () => Promise.all([loadHosts(), refreshFacts()]),
+    );
 
   /** Adds a host; throws ConsoleCallError (with field issues) when Ferry refuses it. */
   async function add(spec: CallRequest<'hosts.add'>): Promise<Host> {

@@ -8,19 +8,14 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { CallRequest, CallResponse, PlanState } from '../../../electron/contract/console.ts';
 import { consoleApi } from '../api/current.ts';
-import { describeError, type Problem } from '../api/describe.ts';
 import { addressesWithRole, sameMount, type MountKey } from '../domain/plan-edit.ts';
-import type { LoadStatus } from './hosts.ts';
+import { useSnapshot } from './snapshot.ts';
 
 const EMPTY: PlanState = { tunnels: [], mounts: [], addresses: [], tasks: [] };
 
 export const usePlanStore = defineStore('ferry.plan', () => {
   const plan = ref<PlanState>(EMPTY);
-  const status = ref<LoadStatus>('idle');
-  const error = ref<Problem | null>(null);
-  /** Bumped by every snapshot; a slower plan.get answer never overwrites a newer event. */
-  let revision = 0;
-  let started = false;
+  const { status, error, apply, load, init: startSnapshot } = useSnapshot('plan.get', {}, (next) => (plan.value = next));
 
   const byName = <T extends { name: string }>(list: T[]) => [...list].sort((a, b) => a.name.localeCompare(b.name));
   const tunnels = computed(() => byName(plan.value.tunnels));
@@ -32,34 +27,7 @@ export const usePlanStore = defineStore('ferry.plan', () => {
   /** The plan once loaded, null before: progress checks give no verdict on a plan not seen yet. */
   const loaded = computed(() => (status.value === 'ready' ? plan.value : null));
 
-  function apply(next: PlanState): void {
-    revision += 1;
-    plan.value = next;
-    status.value = 'ready';
-    error.value = null;
-  }
-
-  async function load(): Promise<void> {
-    const seen = revision;
-    if (status.value !== 'ready') status.value = 'loading';
-    try {
-      const next = await consoleApi().call('plan.get', {});
-      if (revision === seen) apply(next);
-    } catch (err) {
-      error.value = describeError(err);
-      if (status.value !== 'ready') status.value = 'error';
-    }
-  }
-
-  async function init(): Promise<void> {
-    if (started) return;
-    started = true;
-    const api = consoleApi();
-    // Subscribe BEFORE the first snapshot, so no change falls between the two.
-    api.on('plan.changed', apply);
-    api.onReconnect(() => void load());
-    await load();
-  }
+  const init = () => startSnapshot((api) => api.on('plan.changed', apply));
 
   /** Every change answers with the whole plan; it replaces the cache even if the event was missed. */
   async function change<N extends 'tunnels.save' | 'tunnels.remove' | 'mounts.save' | 'mounts.remove' | 'addresses.save' | 'addresses.remove' | 'taskDefs.save' | 'taskDefs.remove'>(

@@ -13,7 +13,7 @@ import { consoleApi } from '../api/current.ts';
 import { describeError, type Problem } from '../api/describe.ts';
 import { ProblemPageCache } from '../domain/reports-pages.ts';
 import { normalizeSearch, PROBLEM_CATEGORIES, sortReportsNewestFirst, type CategoryCounts } from '../domain/reports.ts';
-import type { LoadStatus } from './hosts.ts';
+import { useSnapshot, type LoadStatus } from './snapshot.ts';
 
 export type ReportDetail = CallResponse<'reports.get'>;
 
@@ -27,8 +27,7 @@ export type ExportedFile = CallResponse<'reports.export'> & { shell: 'electron' 
 
 export const useReportsStore = defineStore('ferry.reports', () => {
   const reports = ref<ReportMeta[]>([]);
-  const status = ref<LoadStatus>('idle');
-  const error = ref<Problem | null>(null);
+  const { status, error, apply: applyList, load, init: startSnapshot } = useSnapshot('reports.list', {}, keepList);
 
   /** The open report; `detailStatus` says whether it is loading, there, or failed (e.g. removed). */
   const openId = ref<string | null>(null);
@@ -47,9 +46,6 @@ export const useReportsStore = defineStore('ferry.reports', () => {
   /** A removal on its way: its own reports.changed is not "removed elsewhere". */
   let removing: string | null = null;
 
-  /** Bumped by every list snapshot; a slower list answer never overwrites a newer event. */
-  let revision = 0;
-  let started = false;
   /** Bumped per opened report and query; late answers for an older one are dropped. */
   let generation = 0;
   /** Bumped per counted search; counts for an older search are dropped. */
@@ -57,11 +53,8 @@ export const useReportsStore = defineStore('ferry.reports', () => {
 
   const sorted = computed(() => sortReportsNewestFirst(reports.value));
 
-  function applyList(next: ReportMeta[]): void {
-    revision += 1;
+  function keepList(next: ReportMeta[]): void {
     reports.value = next;
-    status.value = 'ready';
-    error.value = null;
     // The open report was removed elsewhere (another console tab, the CLI): say so.
     if (openId.value !== null && openId.value !== removing && detailStatus.value === 'ready' && !next.some((r) => r.id === openId.value)) {
       detailStatus.value = 'error';
@@ -71,27 +64,7 @@ export const useReportsStore = defineStore('ferry.reports', () => {
     }
   }
 
-  async function load(): Promise<void> {
-    const seen = revision;
-    if (status.value !== 'ready') status.value = 'loading';
-    try {
-      const next = await consoleApi().call('reports.list', {});
-      if (revision === seen) applyList(next);
-    } catch (err) {
-      error.value = describeError(err);
-      if (status.value !== 'ready') status.value = 'error';
-    }
-  }
-
-  async function init(): Promise<void> {
-    if (started) return;
-    started = true;
-    const api = consoleApi();
-    // Subscribe BEFORE the first snapshot, so no change falls between the two.
-    api.on('reports.changed', applyList);
-    api.onReconnect(() => void load());
-    await load();
-  }
+  const init = () => startSnapshot((api) => api.on('reports.changed', applyList));
 
   /** Adds a report file by its path on Ferry's computer; throws ConsoleCallError when Ferry refuses it. */
   async function importFile(path: string): Promise<ReportMeta> {

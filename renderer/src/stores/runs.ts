@@ -13,7 +13,7 @@ import type { HostFailure, HostSecret, Run, RunSnapshot, TaskSchedule } from '..
 import { consoleApi } from '../api/current.ts';
 import { describeError, type Problem } from '../api/describe.ts';
 import { latestRunByTask } from '../domain/runs.ts';
-import type { LoadStatus } from './hosts.ts';
+import { useSnapshot } from './snapshot.ts';
 
 /** What the console must ask before the task can start. */
 export type RunQuestion =
@@ -31,8 +31,7 @@ const QUESTION_CODES: Record<string, 'host-key' | 'password' | 'passphrase' | un
 
 export const useRunsStore = defineStore('ferry.runs', () => {
   const runs = ref<Run[]>([]);
-  const status = ref<LoadStatus>('idle');
-  const error = ref<Problem | null>(null);
+  const { status, error, apply: applyRuns, load: loadRuns, init: startSnapshot } = useSnapshot('runs.list', {}, (next) => (runs.value = next));
   /** Latest snapshot per run id (replaced whole by each event). */
   const snapshots = shallowRef<Record<string, RunSnapshot>>({});
   const question = ref<RunQuestion | null>(null);
@@ -46,9 +45,7 @@ export const useRunsStore = defineStore('ferry.runs', () => {
   /** The repeat schedule of every task that has one (replaced whole by each event). */
   const schedules = ref<TaskSchedule[]>([]);
 
-  let revision = 0;
   let scheduleRevision = 0;
-  let started = false;
 
   const latestByTask = computed(() => latestRunByTask(runs.value));
   const scheduleByTask = computed(() => new Map(schedules.value.map((s) => [s.task, s])));
@@ -69,13 +66,6 @@ export const useRunsStore = defineStore('ferry.runs', () => {
     }
   }
 
-  function applyRuns(next: Run[]): void {
-    revision += 1;
-    runs.value = next;
-    status.value = 'ready';
-    error.value = null;
-  }
-
   function applySnapshot(snapshot: RunSnapshot): void {
     const previous = snapshots.value[snapshot.run.id];
     if (previous && previous.updatedAt > snapshot.updatedAt) return;
@@ -85,30 +75,22 @@ export const useRunsStore = defineStore('ferry.runs', () => {
   /** The run list, and the schedules beside it (not awaited: the list never waits for them). */
   async function load(): Promise<void> {
     void loadSchedules();
-    const seen = revision;
-    if (status.value !== 'ready') status.value = 'loading';
-    try {
-      const next = await consoleApi().call('runs.list', {});
-      if (revision === seen) applyRuns(next);
-    } catch (err) {
-      error.value = describeError(err);
-      if (status.value !== 'ready') status.value = 'error';
-    }
+    await loadRuns();
   }
 
-  async function init(): Promise<void> {
-    if (started) return;
-    started = true;
-    const api = consoleApi();
-    // Subscribe BEFORE the first snapshot, so no change falls between the two.
-    api.on('runs.changed', applyRuns);
-    api.on('runs.progress', applySnapshot);
-    api.on('runs.schedule', applySchedules);
-    api.onReconnect(() => {
-      void load();
-      for (const id of Object.keys(snapshots.value)) void refresh(id);
-    });
-    await load();
+  function init(): Promise<void> {
+    return startSnapshot(
+      (api) => {
+        api.on('runs.changed', applyRuns);
+        api.on('runs.progress', applySnapshot);
+        api.on('runs.schedule', applySchedules);
+      },
+      load,
+      () => {
+        void load();
+        for (const id of Object.keys(snapshots.value)) void refresh(id);
+      },
+    );
   }
 
   /** Reads one run's snapshot (a run page opening, or after a reconnect). */
@@ -188,7 +170,8 @@ export const useRunsStore = defineStore('ferry.runs', () => {
     try {
       const api = consoleApi();
       const run = action === 'pause' ? await api.call('runs.pause', { id }) : action === 'resume' ? await api.call('runs.resume', { id }) : await api.call('runs.cancel', { id });
-      if (revision === 0 || runs.value.some((r) => r.id === id)) runs.value = runs.value.map((r) => (r.id === id ? run : r));
+      // Before the first list (status not ready yet) there is nothing to keep it from.
+      if (status.value !== 'ready' || runs.value.some((r) => r.id === id)) runs.value = runs.value.map((r) => (r.id === id ? run : r));
     } catch (err) {
       controlProblems.value = { ...controlProblems.value, [id]: describeError(err) };
     } finally {

@@ -9,29 +9,18 @@ import { computed, ref, shallowRef } from 'vue';
 import type { ScanRecord } from '../../../electron/contract/console.ts';
 import { consoleApi } from '../api/current.ts';
 import { describeError, type Problem } from '../api/describe.ts';
-import type { LoadStatus } from './hosts.ts';
+import { useSnapshot } from './snapshot.ts';
 
 export const useScanStore = defineStore('ferry.scan', () => {
   /** Last scan per task name. */
   const scans = shallowRef<Record<string, ScanRecord>>({});
-  const status = ref<LoadStatus>('idle');
-  const error = ref<Problem | null>(null);
+  const { status, error, apply, load, init: startSnapshot } = useSnapshot('tasks.scans', {}, (list) => (scans.value = Object.fromEntries(list.map((s) => [s.task, s]))));
   /** The task whose scan the Task step shows (null: the most recent scan's task). */
   const chosen = ref<string | null>(null);
   /** Why the last start of a scan was refused, per task. */
   const startProblems = ref<Record<string, Problem | null>>({});
   /** Tasks whose tasks.scan call is in flight. */
   const requesting = ref<Record<string, boolean>>({});
-
-  let revision = 0;
-  let started = false;
-
-  function apply(list: ScanRecord[]): void {
-    revision += 1;
-    scans.value = Object.fromEntries(list.map((s) => [s.task, s]));
-    status.value = 'ready';
-    error.value = null;
-  }
 
   function applyOne(record: ScanRecord): void {
     const current = scans.value[record.task];
@@ -40,26 +29,7 @@ export const useScanStore = defineStore('ferry.scan', () => {
     scans.value = { ...scans.value, [record.task]: record };
   }
 
-  async function load(): Promise<void> {
-    const seen = revision;
-    if (status.value !== 'ready') status.value = 'loading';
-    try {
-      const list = await consoleApi().call('tasks.scans', {});
-      if (revision === seen) apply(list);
-    } catch (err) {
-      error.value = describeError(err);
-      if (status.value !== 'ready') status.value = 'error';
-    }
-  }
-
-  async function init(): Promise<void> {
-    if (started) return;
-    started = true;
-    const api = consoleApi();
-    api.on('scans.changed', apply);
-    api.onReconnect(() => void load());
-    await load();
-  }
+  const init = () => startSnapshot((api) => api.on('scans.changed', apply));
 
   /** Starts a scan of the task's source and shows it; `instanceGbps` is the Plan step's speed of one instance. */
   async function scan(task: string, instanceGbps: number | null): Promise<void> {
