@@ -1,36 +1,10 @@
 // The mount-ops store: one call in flight per mount spec (a second click is ignored), mounts.apply
 // always carries the confirmation, its check replaces the shown one, a fresh check drops the shown
 // mount run, a refused call is kept as the spec's problem, and forget() clears what a spec showed.
-import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { CallName, MountApplyResult, MountCheckResult } from '../../electron/contract/console.ts';
-import { ConsoleClient, type Transport } from '../../renderer/src/api/client.ts';
-import { setConsoleApi } from '../../renderer/src/api/current.ts';
+import type { MountApplyResult, MountCheckResult } from '../../electron/contract/console.ts';
 import { mountOpKey, useMountOpsStore } from '../../renderer/src/stores/mount-ops.ts';
-
-interface Pending {
-  name: CallName;
-  req: unknown;
-  resolve: (envelope: unknown) => void;
-}
-
-/** A transport whose answers the test hands out one by one. */
-class ScriptedTransport implements Transport {
-  readonly shell = 'web' as const;
-  readonly hello = { protocolVersion: 1, appVersion: 'test' };
-  readonly pending: Pending[] = [];
-  invoke(name: CallName, req: unknown): Promise<unknown> {
-    return new Promise((resolve) => this.pending.push({ name, req, resolve }));
-  }
-  answer(name: CallName, envelope: unknown): Pending {
-    const index = this.pending.findIndex((p) => p.name === name);
-    if (index < 0) throw new Error(`no pending ${name}`);
-    const [p] = this.pending.splice(index, 1) as [Pending];
-    p.resolve(envelope);
-    return p;
-  }
-  close(): void {}
-}
+import { installFakeConsole, ScriptedTransport } from '../helpers/fake-console-transport.ts';
 
 const KEY = { tunnel: 'old', directory: '/mnt/nas' };
 
@@ -61,9 +35,8 @@ function applied(): MountApplyResult {
 let transport: ScriptedTransport;
 
 beforeEach(() => {
-  setActivePinia(createPinia());
   transport = new ScriptedTransport();
-  setConsoleApi(new ConsoleClient().attach(transport));
+  installFakeConsole(transport);
 });
 
 describe('mount-ops store', () => {

@@ -2,11 +2,9 @@
 // scrollbar past a browser's height limit), keyboard moves, the problem page cache (each page
 // fetched once, least recently used dropped, rows on screen kept, late answers of an old query
 // ignored), safe path text, summary counts and verdicts, and the store's order of things.
-import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { CallName, ProblemRecord, ReportMeta } from '../../electron/contract/console.ts';
-import { ConsoleClient, type Transport } from '../../renderer/src/api/client.ts';
-import { setConsoleApi } from '../../renderer/src/api/current.ts';
+import type { ConsoleClient } from '../../renderer/src/api/client.ts';
 import { ProblemPageCache, type ProblemPage } from '../../renderer/src/domain/reports-pages.ts';
 import { printDocument } from '../../renderer/src/domain/reports-print.ts';
 import { MAX_SCROLL_HEIGHT, rowAfterKey, rowsPerPage, scrollTopToReveal, visibleWindow, type Viewport } from '../../renderer/src/domain/reports-window.ts';
@@ -27,6 +25,7 @@ import {
 import { en } from '../../renderer/src/i18n/en.ts';
 import { zhCN } from '../../renderer/src/i18n/zh-CN.ts';
 import { useReportsStore } from '../../renderer/src/stores/reports.ts';
+import { FakeTransport, installFakeConsole } from '../helpers/fake-console-transport.ts';
 
 const view = (over: Partial<Viewport> = {}): Viewport => ({ scrollTop: 0, height: 360, rowHeight: 36, total: 100_000, overscan: 5, ...over });
 
@@ -359,10 +358,7 @@ describe('reports store', () => {
   const META: ReportMeta = { id: 'r1', taskName: 'cli', taskId: 't1', source: '/src', destination: '/dst', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:01:00Z', passed: false, problems: 3, bytes: 10 };
 
   /** Answers like Ferry would, from one stored report with three problem records; logs the order of things. */
-  class MemoryTransport implements Transport {
-    readonly shell = 'web' as const;
-    readonly hello = { protocolVersion: 1, appVersion: 'test' };
-    readonly log: string[] = [];
+  class MemoryTransport extends FakeTransport {
     records: ProblemRecord[] = [record(0), { ...record(1), category: 'skipped', code: 'fifo' }, record(2)];
     async invoke(name: CallName, req: unknown): Promise<unknown> {
       this.log.push(`call ${name}`);
@@ -379,21 +375,13 @@ describe('reports store', () => {
           return { ok: false, error: { code: 'internal', message: `not in this test: ${name}` } };
       }
     }
-    close(): void {}
   }
 
   let transport: MemoryTransport;
   let client: ConsoleClient;
   beforeEach(() => {
-    setActivePinia(createPinia());
     transport = new MemoryTransport();
-    client = new ConsoleClient().attach(transport);
-    const on = client.on.bind(client);
-    client.on = ((event, handler) => {
-      transport.log.push(`subscribe ${event}`);
-      return on(event, handler);
-    }) as ConsoleClient['on'];
-    setConsoleApi(client);
+    client = installFakeConsole(transport);
   });
 
   it('subscribes to reports.changed before loading the list, and follows the event', async () => {

@@ -2,30 +2,16 @@
 // next run while one is active) and the last due time's problem (skipped, not started, with the
 // controller's reason); the runs store subscribes to runs.schedule before it loads the schedules
 // and keeps the newest full snapshot; both catalogues say it (Chinese in Chinese).
-import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { CallName, TaskSchedule } from '../../electron/contract/console.ts';
-import { ConsoleClient, type Transport } from '../../renderer/src/api/client.ts';
-import { setConsoleApi } from '../../renderer/src/api/current.ts';
+import type { TaskSchedule } from '../../electron/contract/console.ts';
+import type { ConsoleClient } from '../../renderer/src/api/client.ts';
 import { scheduleView } from '../../renderer/src/domain/run-schedule.ts';
 import { catalogues } from '../../renderer/src/i18n/index.ts';
 import { useRunsStore } from '../../renderer/src/stores/runs.ts';
+import { flush, installFakeConsole, TableTransport } from '../helpers/fake-console-transport.ts';
 
 function schedule(extra: Partial<TaskSchedule> = {}): TaskSchedule {
   return { task: 'nightly', everyHours: 6, state: 'scheduled', nextRunAt: '2026-03-02T14:00:00.000Z', mode: 'incremental', lastAttempt: null, ...extra };
-}
-
-/** Answers every call from a table, recording the order of calls and subscriptions. */
-class TableTransport implements Transport {
-  readonly shell = 'web' as const;
-  readonly hello = { protocolVersion: 1, appVersion: 'test' };
-  readonly log: string[] = [];
-  constructor(private readonly answers: Partial<Record<CallName, unknown>>) {}
-  async invoke(name: CallName): Promise<unknown> {
-    this.log.push(`call ${name}`);
-    return { ok: true, result: this.answers[name] };
-  }
-  close(): void {}
 }
 
 describe('schedule display', () => {
@@ -54,21 +40,14 @@ describe('runs store schedules', () => {
   let client: ConsoleClient;
 
   beforeEach(() => {
-    setActivePinia(createPinia());
     transport = new TableTransport({ 'runs.list': [], 'runs.schedule': [schedule()] });
-    client = new ConsoleClient().attach(transport);
-    const on = client.on.bind(client);
-    client.on = ((event, handler) => {
-      transport.log.push(`subscribe ${event}`);
-      return on(event, handler);
-    }) as ConsoleClient['on'];
-    setConsoleApi(client);
+    client = installFakeConsole(transport);
   });
 
   it('subscribes before loading, then each event replaces the schedules whole', async () => {
     const store = useRunsStore();
     await store.init();
-    await new Promise((r) => setTimeout(r, 0));
+    await flush();
     expect(transport.log.indexOf('subscribe runs.schedule')).toBeLessThan(transport.log.indexOf('call runs.schedule'));
     expect(store.scheduleByTask.get('nightly')?.nextRunAt).toBe('2026-03-02T14:00:00.000Z');
     client.event({ event: 'runs.schedule', payload: [schedule({ task: 'weekly', everyHours: 168 })] });

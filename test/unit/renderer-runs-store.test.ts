@@ -2,40 +2,11 @@
 // before it loads the list (so a reload reconnects without a gap), keeps the newest snapshot of
 // each run, and turns a start's typed failure into a question: an unknown key is trusted with
 // hosts.trustKey and the task started again; a password goes back with the host it is for.
-import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { CallName, HostFailure, Run, RunSnapshot } from '../../electron/contract/console.ts';
-import { ConsoleClient, type Transport } from '../../renderer/src/api/client.ts';
-import { setConsoleApi } from '../../renderer/src/api/current.ts';
+import type { HostFailure, Run, RunSnapshot } from '../../electron/contract/console.ts';
+import type { ConsoleClient } from '../../renderer/src/api/client.ts';
 import { useRunsStore } from '../../renderer/src/stores/runs.ts';
-
-interface Pending {
-  name: CallName;
-  req: unknown;
-  resolve: (envelope: unknown) => void;
-}
-
-/** A transport whose answers the test hands out one by one, recording the order of things. */
-class ScriptedTransport implements Transport {
-  readonly shell = 'web' as const;
-  readonly hello = { protocolVersion: 1, appVersion: 'test' };
-  readonly pending: Pending[] = [];
-  readonly log: string[] = [];
-  invoke(name: CallName, req: unknown): Promise<unknown> {
-    this.log.push(`call ${name}`);
-    return new Promise((resolve) => this.pending.push({ name, req, resolve }));
-  }
-  answer(name: CallName, envelope: unknown): Pending {
-    const index = this.pending.findIndex((p) => p.name === name);
-    if (index < 0) throw new Error(`no pending ${name}; pending: ${this.pending.map((p) => p.name).join(', ')}`);
-    const [p] = this.pending.splice(index, 1) as [Pending];
-    p.resolve(envelope);
-    return p;
-  }
-  close(): void {}
-}
-
-const flush = () => new Promise((r) => setTimeout(r, 0));
+import { flush, installFakeConsole, ScriptedTransport } from '../helpers/fake-console-transport.ts';
 
 function run(id: string, state: Run['state'] = 'running'): Run {
   return { id, taskName: 'projects', taskId: null, state, phase: 'copy', message: null, errorCode: null, failure: null, coordinator: 'dst1', sources: ['src1'], destinations: ['dst1'], createdAt: '2026-01-01T00:00:00Z', endedAt: null, progress: null, passed: null, reportId: null };
@@ -53,15 +24,8 @@ let transport: ScriptedTransport;
 let client: ConsoleClient;
 
 beforeEach(() => {
-  setActivePinia(createPinia());
   transport = new ScriptedTransport();
-  client = new ConsoleClient().attach(transport);
-  const on = client.on.bind(client);
-  client.on = ((event, handler) => {
-    transport.log.push(`subscribe ${event}`);
-    return on(event, handler);
-  }) as ConsoleClient['on'];
-  setConsoleApi(client);
+  client = installFakeConsole(transport);
 });
 
 describe('runs store', () => {

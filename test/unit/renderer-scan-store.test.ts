@@ -2,38 +2,11 @@
 // loads tasks.scans; a scan's end pushed before tasks.scan answered is not overwritten by the
 // older running record; the shown task is the chosen one, else the latest scanned; a refused start
 // is kept for its task; the Plan step's instance speed goes with the call only when it is usable.
-import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { CallName, ScanRecord } from '../../electron/contract/console.ts';
-import { ConsoleClient, type Transport } from '../../renderer/src/api/client.ts';
-import { setConsoleApi } from '../../renderer/src/api/current.ts';
+import type { ScanRecord } from '../../electron/contract/console.ts';
+import type { ConsoleClient } from '../../renderer/src/api/client.ts';
 import { useScanStore } from '../../renderer/src/stores/scan.ts';
-
-interface Pending {
-  name: CallName;
-  req: unknown;
-  resolve: (envelope: unknown) => void;
-}
-
-/** A transport whose answers the test hands out one by one, recording the order of things. */
-class ScriptedTransport implements Transport {
-  readonly shell = 'web' as const;
-  readonly hello = { protocolVersion: 1, appVersion: 'test' };
-  readonly pending: Pending[] = [];
-  readonly log: string[] = [];
-  invoke(name: CallName, req: unknown): Promise<unknown> {
-    this.log.push(`call ${name}`);
-    return new Promise((resolve) => this.pending.push({ name, req, resolve }));
-  }
-  answer(name: CallName, envelope: unknown): Pending {
-    const index = this.pending.findIndex((p) => p.name === name);
-    if (index < 0) throw new Error(`no pending ${name}`);
-    const [p] = this.pending.splice(index, 1) as [Pending];
-    p.resolve(envelope);
-    return p;
-  }
-  close(): void {}
-}
+import { installFakeConsole, ScriptedTransport } from '../helpers/fake-console-transport.ts';
 
 function record(task: string, state: ScanRecord['state'], startedAt = '2026-01-01T00:00:00Z'): ScanRecord {
   return { task, source: `${task}-from`, directory: '/mnt/src', state, host: state === 'running' ? null : 'src1', startedAt, finishedAt: state === 'running' ? null : startedAt, summary: null, estimate: null, failure: null };
@@ -43,15 +16,8 @@ let transport: ScriptedTransport;
 let client: ConsoleClient;
 
 beforeEach(() => {
-  setActivePinia(createPinia());
   transport = new ScriptedTransport();
-  client = new ConsoleClient().attach(transport);
-  const on = client.on.bind(client);
-  client.on = ((event, handler) => {
-    transport.log.push(`subscribe ${event}`);
-    return on(event, handler);
-  }) as ConsoleClient['on'];
-  setConsoleApi(client);
+  client = installFakeConsole(transport);
 });
 
 describe('scan store', () => {

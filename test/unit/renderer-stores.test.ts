@@ -1,13 +1,12 @@
 // Pinia stores as caches of Ferry's state: they subscribe before the first snapshot, a newer
 // event beats an older answer, they reload after a reconnect, and settings are optimistic
 // but reverted when Ferry refuses.
-import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Host, type CallName, type Settings } from '../../electron/contract/console.ts';
-import { ConsoleClient, type Transport } from '../../renderer/src/api/client.ts';
-import { setConsoleApi } from '../../renderer/src/api/current.ts';
+import { Host, type Settings } from '../../electron/contract/console.ts';
+import type { ConsoleClient } from '../../renderer/src/api/client.ts';
 import { useHostsStore } from '../../renderer/src/stores/hosts.ts';
 import { useSettingsStore } from '../../renderer/src/stores/settings.ts';
+import { flush, installFakeConsole, ScriptedTransport } from '../helpers/fake-console-transport.ts';
 
 function host(name: string): Host {
   return Host.parse({ id: `id-${name}`, name, address: '198.18.0.2', createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' });
@@ -30,47 +29,12 @@ const FACTS = {
   probedAt: '2026-01-01T00:00:00Z',
 };
 
-interface Pending {
-  name: CallName;
-  req: unknown;
-  resolve: (envelope: unknown) => void;
-}
-
-/** A transport whose answers the test hands out one by one, recording the order of things. */
-class ScriptedTransport implements Transport {
-  readonly shell = 'web' as const;
-  readonly hello = { protocolVersion: 1, appVersion: 'test' };
-  readonly pending: Pending[] = [];
-  readonly log: string[] = [];
-  invoke(name: CallName, req: unknown): Promise<unknown> {
-    this.log.push(`call ${name}`);
-    return new Promise((resolve) => this.pending.push({ name, req, resolve }));
-  }
-  answer(name: CallName, envelope: unknown): Pending {
-    const index = this.pending.findIndex((p) => p.name === name);
-    if (index < 0) throw new Error(`no pending ${name}; pending: ${this.pending.map((p) => p.name).join(', ')}`);
-    const [p] = this.pending.splice(index, 1) as [Pending];
-    p.resolve(envelope);
-    return p;
-  }
-  close(): void {}
-}
-
-const flush = () => new Promise((r) => setTimeout(r, 0));
-
 let transport: ScriptedTransport;
 let client: ConsoleClient;
 
 beforeEach(() => {
-  setActivePinia(createPinia());
   transport = new ScriptedTransport();
-  client = new ConsoleClient().attach(transport);
-  const on = client.on.bind(client);
-  client.on = ((event, handler) => {
-    transport.log.push(`subscribe ${event}`);
-    return on(event, handler);
-  }) as ConsoleClient['on'];
-  setConsoleApi(client);
+  client = installFakeConsole(transport);
 });
 
 describe('hosts store', () => {
