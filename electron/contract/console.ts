@@ -31,6 +31,7 @@ import {
 import { taskRunCalls, taskRunEvents } from './task-runs.ts';
 import { scanCalls, scanEvents } from './scan-ops.ts';
 import { mountOpCalls } from './mount-ops.ts';
+import { addressCheckCalls } from './address-check.ts';
 
 export { HostFacts, MountEntry, MountWarning, PrerequisiteCheck } from '../../agent/protocol/facts.ts';
 export * from './plan.ts';
@@ -39,6 +40,7 @@ export * from './host-ops.ts';
 export * from './task-runs.ts';
 export * from './scan-ops.ts';
 export * from './mount-ops.ts';
+export * from './address-check.ts';
 export { ProblemCategory, ProblemRecord, ReportHeader, ReportPath, ReportSummary } from '../../agent/protocol/report.ts';
 export { RECOMMENDED_NFS_OPTIONS, recommendedMountCommand } from '../../agent/protocol/nfs.ts';
 
@@ -182,6 +184,7 @@ export const consoleCalls = {
   ...taskRunCalls,
   ...scanCalls,
   ...mountOpCalls,
+  ...addressCheckCalls,
 } as const;
 
 export type ConsoleCalls = typeof consoleCalls;

@@ -41,6 +41,7 @@ import { applySshConfig, previewSshConfig } from './ssh-config-import.ts';
 import { RunAccess } from './run-access.ts';
 import { runAgentFiles, TaskRunsService } from './task-runs-service.ts';
 import { MountsService } from './mounts-service.ts';
+import { AddressCheckService } from './address-check.ts';
 import { ScanService } from './scan-service.ts';
 import { RunScheduler, type SchedulerClock } from './run-scheduler.ts';
 
@@ -72,6 +73,7 @@ export class Controller {
   readonly agents: AgentsService;
   readonly runs: TaskRunsService;
   readonly mounts: MountsService;
+  readonly addressChecks: AddressCheckService;
   readonly scans: ScanService;
   readonly scheduler: RunScheduler;
   private readonly handlers: Handlers;
@@ -127,6 +129,7 @@ export class Controller {
       onChanged: (scans) => this.emit('scans.changed', scans),
     });
     this.mounts = new MountsService({ sessions: this.hostSessions, plan: () => this.plan.get(), hosts: () => this.hosts.list() });
+    this.addressChecks = new AddressCheckService({ sessions: this.hostSessions, plan: () => this.plan.get(), hosts: () => this.hosts.list() });
     this.handlers = {
       'app.info': async () => this.info(),
       'settings.get': () => this.settings.get(),
@@ -173,6 +176,7 @@ export class Controller {
       'runs.cancel': (req) => this.runs.cancel(req),
       'mounts.check': ({ tunnel, directory }) => this.mounts.check(tunnel, directory),
       'mounts.apply': (req) => this.mounts.apply(req),
+      'addresses.check': ({ name }) => this.addressChecks.check(name),
       'tasks.scan': (req) => this.scans.start(req),
       'tasks.scans': () => this.scans.list(),
       'runs.schedule': () => this.scheduler.list(),

@@ -5,7 +5,8 @@
  * HostSessions (its connection, one operation at a time per host), and assembles per-host results.
  * A host that cannot be reached is that host's HostFailure, never a call error; only a wrong request
  * (no such mount spec, a host not in the tunnel) is. Never mounts without the request's confirm,
- * and only on the hosts asked for.
+ * and only on the hosts asked for. `checkDirectoryOnHosts` is the part addresses.check
+ * (address-check.ts) shares.
  */
 import type { Host, MountApplyHost, MountApplyResult, MountCheckResult, MountFinding, MountHostCheck, MountSpec, PlanState, SeenMount, Tunnel } from '../contract/console.ts';
 import { mountCommandFor } from '../contract/mount-ops.ts';
@@ -29,11 +30,11 @@ interface Target {
   missing: string[];
 }
 
-function finding(f: Pick<LiveFinding, 'severity' | 'code' | 'message'>): MountFinding {
+export function finding(f: Pick<LiveFinding, 'severity' | 'code' | 'message'>): MountFinding {
   return { severity: f.severity, code: f.code, message: f.message };
 }
 
-function seenMount(r: HostDirResult): SeenMount | null {
+export function seenMount(r: HostDirResult): SeenMount | null {
   if (!r.mount) return null;
   const { source, fsType, mountPoint, mountOptions, superOptions } = r.mount;
   return { source, fsType, mountPoint, mountOptions, superOptions };
@@ -69,6 +70,45 @@ function hostCheck(host: Host, r: HostDirResult, spec: MountSpec): MountHostChec
   };
 }
 
+/** A host an address or a tunnel names that the inventory does not have. */
+export function notInInventory(name: string, who: string, fix: string): MountFinding {
+  return { severity: 'error', code: 'host-not-in-inventory', message: `${who} host "${name}", which is not in the host inventory. Add it on the Hosts step, or ${fix}.` };
+}
+
+/** One directory on several hosts: each host's check, and whether they all see the same storage. */
+export interface HostsDirectoryCheck {
+  hosts: MountHostCheck[];
+  sameMount: boolean | null;
+  /** Across the hosts: different storage at the directory. */
+  findings: MountFinding[];
+  /** Every host was reached, and no host nor the comparison has an error. */
+  ok: boolean;
+}
+
+/**
+ * Inspects one directory on each host, in parallel, through its HostSessions connection (an
+ * unreachable host is its HostFailure), turns each host's result into a MountHostCheck with
+ * `toCheck`, and compares the storage the hosts see there. Shared by mounts.check and
+ * addresses.check.
+ */
+export async function checkDirectoryOnHosts(sessions: HostSessions, targets: Host[], dir: DirTarget, toCheck: (host: Host, r: HostDirResult) => MountHostCheck): Promise<HostsDirectoryCheck> {
+  const inspected = new Map<string, HostDirResult>();
+  const hosts = await Promise.all(
+    targets.map(async (host): Promise<MountHostCheck> => {
+      const result = await sessions.run(host.id, 'checking', async ({ session }) => ({ dir: (await inspectDirectories(session, host.name, [dir]))[0] }));
+      if (!result.ok) return { ok: false, hostId: host.id, hostName: host.name, failure: result.failure };
+      if (!result.dir) throw new Error(`The directory check on ${host.name} returned nothing.`);
+      inspected.set(host.id, result.dir);
+      return toCheck(host, result.dir);
+    }),
+  );
+  const compared = targets.flatMap((h) => inspected.get(h.id) ?? []);
+  const different = sameStorageFindings(compared);
+  const comparable = compared.filter((r) => r.facts.state === 'present' && r.mount).length;
+  const ok = hosts.every((h) => h.ok && !h.findings.some((f) => f.severity === 'error')) && different.length === 0;
+  return { hosts, sameMount: comparable < 2 ? null : different.length === 0, findings: different.map(finding), ok };
+}
+
 export class MountsService {
   constructor(private readonly options: MountsServiceOptions) {}
 
@@ -88,30 +128,9 @@ export class MountsService {
     const t = await this.target(tunnelName, directory);
     const command = mountCommandFor(t.spec);
     const dir: DirTarget = { directory, role: t.tunnel.role, tunnel: t.tunnel.name, mountHint: command };
-    const inspected = new Map<string, HostDirResult>();
-    const hosts = await Promise.all(
-      t.hosts.map(async (host): Promise<MountHostCheck> => {
-        const result = await this.options.sessions.run(host.id, 'checking', async ({ session }) => ({ dir: (await inspectDirectories(session, host.name, [dir]))[0] }));
-        if (!result.ok) return { ok: false, hostId: host.id, hostName: host.name, failure: result.failure };
-        if (!result.dir) throw new Error(`The directory check on ${host.name} returned nothing.`);
-        inspected.set(host.id, result.dir);
-        return hostCheck(host, result.dir, t.spec);
-      }),
-    );
-    const compared = t.hosts.flatMap((h) => inspected.get(h.id) ?? []);
-    const different = sameStorageFindings(compared);
-    const comparable = compared.filter((r) => r.facts.state === 'present' && r.mount).length;
-    const findings: MountFinding[] = [
-      ...different.map(finding),
-      ...t.missing.map((name) => ({
-        severity: 'error' as const,
-        code: 'host-not-in-inventory',
-        message: `Tunnel "${t.tunnel.name}" lists host "${name}", which is not in the host inventory. Add it on the Hosts step, or remove it from the tunnel.`,
-      })),
-    ];
-    const ok = hosts.every((h) => h.ok && !h.findings.some((f) => f.severity === 'error')) && !findings.some((f) => f.severity === 'error');
-    const sameMount = comparable < 2 ? null : different.length === 0;
-    return { tunnel: t.tunnel.name, directory, role: t.tunnel.role, command, hosts, sameMount, findings, ok, checkedAt: new Date().toISOString() };
+    const checked = await checkDirectoryOnHosts(this.options.sessions, t.hosts, dir, (host, r) => hostCheck(host, r, t.spec));
+    const findings = [...checked.findings, ...t.missing.map((name) => notInInventory(name, `Tunnel "${t.tunnel.name}" lists`, 'remove it from the tunnel'))];
+    return { tunnel: t.tunnel.name, directory, role: t.tunnel.role, command, ...checked, findings, ok: checked.ok && t.missing.length === 0, checkedAt: new Date().toISOString() };
   }
 
   /** mounts.apply: mkdir and mount on the chosen hosts of the tunnel, then the check of the whole tunnel. */
