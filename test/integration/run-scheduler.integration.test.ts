@@ -11,10 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consoleCalls, consoleEvents, type CallName, type CallRequest, type CallResponse, type EventEnvelope, type Run, type TaskSchedule } from '../../electron/contract/console.ts';
-import { Controller } from '../../electron/controller/controller.ts';
+import { consoleEvents, type EventEnvelope, type Run, type TaskSchedule } from '../../electron/contract/console.ts';
+import type { Controller } from '../../electron/controller/controller.ts';
 import { makeAgentDist } from '../helpers/agent-dist.ts';
 import { compareTrees, formatDifferences } from '../helpers/compare-trees.ts';
+import { addLabHosts, closeLab, contractCaller, openLabController, waitFor } from '../helpers/lab-controller.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { createTestLab, type TestLab } from '../helpers/test-hosts.ts';
 import { tempDir } from '../helpers/test-hosts/ssh-helpers.ts';
@@ -30,25 +31,10 @@ let clock: ManualClock;
 let controller: Controller;
 const events: EventEnvelope[] = [];
 
-async function openController(): Promise<Controller> {
-  const c = await Controller.open({ dataDir, appVersion: '0.1.0-test', shell: 'web', userKnownHostsFile: null, distDir, clock });
-  c.subscribe((e) => events.push(e));
-  return c;
-}
-
-async function call<N extends CallName>(name: N, req: CallRequest<N>): Promise<CallResponse<N>> {
-  const result = await controller.dispatch(name, req);
-  if (!result.ok) throw new Error(`${name} failed: ${result.error.code}: ${result.error.message}`);
-  return consoleCalls[name].res.parse(result.result) as CallResponse<N>;
-}
-
-async function waitFor(what: string | (() => string), check: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const openController = () => openLabController({ dataDir, distDir, clock }, (e) => events.push(e));
+const call = contractCaller(() => controller);
+/** waitFor with this file's patience: two minutes, polled every 200 ms. */
+const until = (what: string | (() => string), check: () => boolean | Promise<boolean>) => waitFor(what, check, 120_000, 200);
 
 async function runsOf(task: string): Promise<Run[]> {
   return (await call('runs.list', {})).filter((r) => r.taskName === task);
@@ -60,7 +46,7 @@ async function scheduleOf(task: string): Promise<TaskSchedule | undefined> {
 
 async function waitEnded(id: string): Promise<Run> {
   let last: Run | undefined;
-  await waitFor(() => `run ${id} to end (${JSON.stringify(last)})`, async () => {
+  await until(() => `run ${id} to end (${JSON.stringify(last)})`, async () => {
     last = (await call('runs.list', {})).find((r) => r.id === id);
     return last?.endedAt != null;
   });
@@ -95,7 +81,7 @@ beforeAll(async () => {
   dataDir = path.join(work, 'data');
   clock = new ManualClock();
   controller = await openController();
-  for (const name of ['src1', 'dst1']) await call('hosts.add', { name, address: lab.host(name).address, auth: { kind: 'key', keyFile: lab.clientKey.path } });
+  await addLabHosts(call, lab, ['src1', 'dst1']);
   await call('tunnels.save', { tunnel: { name: 'old-nas', role: 'source', hosts: ['src1'] } });
   await call('tunnels.save', { tunnel: { name: 'new-nas', role: 'destination', hosts: ['dst1'] } });
   await call('addresses.save', { address: { name: 'from', tunnel: 'old-nas', directory: '/mnt/src/tree' } });
@@ -103,11 +89,7 @@ beforeAll(async () => {
   await call('taskDefs.save', { task: { name: 'hourly', source: 'from', destination: 'to', options: { mode: 'full', verify: 'transferred' }, repeatEveryHours: 1 } });
 }, 180_000);
 
-afterAll(async () => {
-  await controller?.close();
-  await lab?.destroy();
-  if (work) await fs.rm(work, { recursive: true, force: true });
-});
+afterAll(() => closeLab({ controller, lab, work }));
 
 describe('repeat schedule with real runs', () => {
   it('starts the scheduled incremental run an interval after the first run ended, and it ends verified', async () => {
@@ -123,7 +105,7 @@ describe('repeat schedule with real runs', () => {
     const firstReport = await call('reports.get', { id: firstEnded.reportId as string });
     expect(firstReport.header.mode).toBe('full');
     const due = Date.parse(firstEnded.endedAt as string) + HOUR;
-    await waitFor('the schedule after the first run', async () => (await scheduleOf('hourly'))?.nextRunAt === new Date(due).toISOString());
+    await until('the schedule after the first run', async () => (await scheduleOf('hourly'))?.nextRunAt === new Date(due).toISOString());
     expect(events.some((e) => e.event === 'runs.schedule' && consoleEvents['runs.schedule'].parse(e.payload).some((s) => s.task === 'hourly' && s.state === 'scheduled'))).toBe(true);
 
     // New and changed files for the incremental run to copy.
@@ -134,7 +116,7 @@ describe('repeat schedule with real runs', () => {
     await call('runs.schedule', {});
     expect((await runsOf('hourly')).length).toBe(1);
     clock.advance(60_000);
-    await waitFor('the scheduled run', async () => (await runsOf('hourly')).length === 2);
+    await until('the scheduled run', async () => (await runsOf('hourly')).length === 2);
     const scheduled = (await runsOf('hourly'))[0] as Run;
     expect(scheduled.trigger).toBe('schedule');
     const attempt = (await scheduleOf('hourly'))?.lastAttempt;
@@ -149,7 +131,7 @@ describe('repeat schedule with real runs', () => {
     expect(diffs, formatDifferences(diffs)).toEqual([]);
     // Runs are stamped with the real clock and attempts with the test's (an hour ahead): the later one counts.
     const nextMs = Math.max(Date.parse(ended.endedAt as string), Date.parse(attempt?.at as string)) + HOUR;
-    await waitFor('the next slot after the scheduled run', async () => (await scheduleOf('hourly'))?.nextRunAt === new Date(nextMs).toISOString());
+    await until('the next slot after the scheduled run', async () => (await scheduleOf('hourly'))?.nextRunAt === new Date(nextMs).toISOString());
     expect((await scheduleOf('hourly'))?.state).toBe('scheduled');
     console.log(`scheduled run: ${report.header.summary.copied} copied, ${report.header.summary.skippedUnchanged} unchanged skipped`);
   }, 300_000);
@@ -159,11 +141,11 @@ describe('repeat schedule with real runs', () => {
     await fs.writeFile(path.join(nasSrc, 'tree', 'big.bin'), randomBytes(12 * 1024 * 1024));
     await call('taskDefs.save', { task: { name: 'hourly', source: 'from', destination: 'to', options: { mode: 'incremental', bandwidth: { bytesPerSecond: 2 * 1024 * 1024, windows: [] } }, repeatEveryHours: 1 }, previousName: 'hourly' });
     const manual = await startTrusting('hourly');
-    await waitFor('the manual run to copy', async () => ((await runsOf('hourly')).find((r) => r.id === manual.id)?.progress?.bytesDone ?? 0) > 0);
+    await until('the manual run to copy', async () => ((await runsOf('hourly')).find((r) => r.id === manual.id)?.progress?.bytesDone ?? 0) > 0);
     const next = Date.parse((await scheduleOf('hourly'))?.nextRunAt as string);
     expect((await scheduleOf('hourly'))?.state).toBe('active');
     clock.advance(next - clock.now() + 1000);
-    await waitFor('the skipped slot', async () => (await scheduleOf('hourly'))?.lastAttempt?.outcome === 'skipped-active');
+    await until('the skipped slot', async () => (await scheduleOf('hourly'))?.lastAttempt?.outcome === 'skipped-active');
     const skipped = (await scheduleOf('hourly'))?.lastAttempt;
     expect(skipped?.runId).toBe(manual.id);
     expect(skipped?.message).toMatch(/skipped \(never two runs of a task at once\)/);
@@ -190,7 +172,7 @@ describe('repeat schedule with real runs', () => {
     expect(clock.nextDueMs).not.toBeNull();
     expect(clock.nextDueMs as number).toBeLessThanOrEqual(clock.now());
     clock.advance(0);
-    await waitFor('the start-up run', async () => (await runsOf('hourly')).length === 4);
+    await until('the start-up run', async () => (await runsOf('hourly')).length === 4);
     const startup = (await runsOf('hourly'))[0] as Run;
     expect(startup.trigger).toBe('schedule');
     const ended = await waitEnded(startup.id);
@@ -202,7 +184,7 @@ describe('repeat schedule with real runs', () => {
 
     // Clearing the interval cancels the schedule.
     await call('taskDefs.save', { task: { name: 'hourly', source: 'from', destination: 'to', options: { mode: 'full' }, repeatEveryHours: null }, previousName: 'hourly' });
-    await waitFor('the schedule to go', async () => (await scheduleOf('hourly')) === undefined);
+    await until('the schedule to go', async () => (await scheduleOf('hourly')) === undefined);
     clock.advance(48 * HOUR);
     await call('runs.schedule', {});
     expect((await runsOf('hourly')).length).toBe(4);

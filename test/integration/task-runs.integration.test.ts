@@ -11,10 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consoleCalls, consoleEvents, type CallName, type CallRequest, type CallResponse, type EventEnvelope, type Run, type RunSnapshot } from '../../electron/contract/console.ts';
-import { Controller } from '../../electron/controller/controller.ts';
+import { consoleEvents, type CallRequest, type CallResponse, type EventEnvelope, type Run, type RunSnapshot } from '../../electron/contract/console.ts';
+import type { Controller } from '../../electron/controller/controller.ts';
 import { makeAgentDist } from '../helpers/agent-dist.ts';
 import { compareTrees, formatDifferences } from '../helpers/compare-trees.ts';
+import { addLabHosts, closeLab, contractCaller, openLabController, waitFor as pollUntil } from '../helpers/lab-controller.ts';
 import { createTestLab, type TestLab } from '../helpers/test-hosts.ts';
 import { tempDir } from '../helpers/test-hosts/ssh-helpers.ts';
 
@@ -28,17 +29,8 @@ let distDir: string;
 let controller: Controller;
 const events: Array<EventEnvelope & { at: number }> = [];
 
-async function openController(): Promise<Controller> {
-  const c = await Controller.open({ dataDir, appVersion: '0.1.0-test', shell: 'web', userKnownHostsFile: null, distDir });
-  c.subscribe((e) => events.push({ ...e, at: Date.now() }));
-  return c;
-}
-
-async function call<N extends CallName>(name: N, req: CallRequest<N>): Promise<CallResponse<N>> {
-  const result = await controller.dispatch(name, req);
-  if (!result.ok) throw new Error(`${name} failed: ${result.error.code}: ${result.error.message}`);
-  return consoleCalls[name].res.parse(result.result) as CallResponse<N>;
-}
+const openController = () => openLabController({ dataDir, distDir }, (e) => events.push({ ...e, at: Date.now() }));
+const call = contractCaller(() => controller);
 
 function progressOf(runId: string, since = 0): Array<RunSnapshot & { at: number }> {
   return events.filter((e) => e.event === 'runs.progress' && e.at >= since).map((e) => ({ ...consoleEvents['runs.progress'].parse(e.payload), at: e.at })).filter((s) => s.run.id === runId);
@@ -52,13 +44,8 @@ function lastRun(runId: string): Run | undefined {
   return undefined;
 }
 
-async function waitFor(what: string | (() => string), check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** A minute unless the caller says otherwise, polled every 100 ms. */
+const waitFor = (what: string | (() => string), check: () => boolean, timeoutMs = 60_000) => pollUntil(what, check, timeoutMs);
 
 /** `files` small files in 10 directories plus `large` files of `largeSize` bytes. */
 async function writeTree(root: string, files: number, large: number, largeSize: number): Promise<void> {
@@ -105,16 +92,12 @@ beforeAll(async () => {
   lab = await createTestLab({ hosts: [{ name: 'src1', binds: [src] }, { name: 'src2', binds: [src] }, { name: 'dst1', binds: [dst] }, { name: 'pw1', binds: [src] }] });
   dataDir = path.join(work, 'data');
   controller = await openController();
-  for (const name of ['src1', 'src2', 'dst1']) await call('hosts.add', { name, address: lab.host(name).address, auth: { kind: 'key', keyFile: lab.clientKey.path } });
+  await addLabHosts(call, lab, ['src1', 'src2', 'dst1']);
   await call('tunnels.save', { tunnel: { name: 'old-nas', role: 'source', hosts: ['src1', 'src2'] } });
   await call('tunnels.save', { tunnel: { name: 'new-nas', role: 'destination', hosts: ['dst1'] } });
 }, 180_000);
 
-afterAll(async () => {
-  await controller?.close();
-  await lab?.destroy();
-  if (work) await fs.rm(work, { recursive: true, force: true });
-});
+afterAll(() => closeLab({ controller, lab, work }));
 
 describe('runs of plan tasks through the console contract', () => {
   it('answers unknown host keys as typed failures, then runs with live progress, pause and resume, and stores the verified report', async () => {

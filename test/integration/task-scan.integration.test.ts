@@ -12,10 +12,11 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consoleCalls, consoleEvents, DEFAULT_INSTANCE_GBPS, type CallName, type CallRequest, type CallResponse, type EventEnvelope, type ScanRecord } from '../../electron/contract/console.ts';
+import { consoleEvents, DEFAULT_INSTANCE_GBPS, type EventEnvelope, type ScanRecord } from '../../electron/contract/console.ts';
 import { agentBuildVersion, locateAgentBuild } from '../../electron/controller/agent-build.ts';
-import { Controller } from '../../electron/controller/controller.ts';
+import type { Controller } from '../../electron/controller/controller.ts';
 import { makeAgentDist } from '../helpers/agent-dist.ts';
+import { addLabHosts, closeLab, contractCaller, openLabController } from '../helpers/lab-controller.ts';
 import { createTestLab, type TestLab } from '../helpers/test-hosts.ts';
 import { tempDir } from '../helpers/test-hosts/ssh-helpers.ts';
 
@@ -28,17 +29,8 @@ let distDir: string;
 let controller: Controller;
 const events: EventEnvelope[] = [];
 
-async function openController(): Promise<Controller> {
-  const c = await Controller.open({ dataDir, appVersion: APP_VERSION, shell: 'web', userKnownHostsFile: null, distDir });
-  c.subscribe((e) => events.push(e));
-  return c;
-}
-
-async function call<N extends CallName>(name: N, req: CallRequest<N>): Promise<CallResponse<N>> {
-  const result = await controller.dispatch(name, req);
-  if (!result.ok) throw new Error(`${name} failed: ${result.error.code}: ${result.error.message}`);
-  return consoleCalls[name].res.parse(result.result) as CallResponse<N>;
-}
+const openController = () => openLabController({ dataDir, distDir, appVersion: APP_VERSION }, (e) => events.push(e));
+const call = contractCaller(() => controller);
 
 /** The task's record as `scans.changed` last pushed it, once it has ended. */
 async function scanEnd(task: string, timeoutMs = 90_000): Promise<ScanRecord> {
@@ -87,7 +79,7 @@ beforeAll(async () => {
   lab = await createTestLab({ hosts: [{ name: 'src1', binds: [{ source: nasSrc, target: '/mnt/src' }] }, { name: 'dst1', binds: [{ source: path.join(work, 'nas-dst'), target: '/mnt/dst' }] }] });
   dataDir = path.join(work, 'data');
   controller = await openController();
-  for (const name of ['src1', 'dst1']) await call('hosts.add', { name, address: lab.host(name).address, auth: { kind: 'key', keyFile: lab.clientKey.path } });
+  await addLabHosts(call, lab, ['src1', 'dst1']);
   // "dead": a host whose SSH port refuses connections.
   await call('hosts.add', { name: 'dead', address: lab.host('src1').address, port: 1, auth: { kind: 'key', keyFile: lab.clientKey.path } });
   await trust('src1');
@@ -97,11 +89,7 @@ beforeAll(async () => {
   await call('addresses.save', { address: { name: 'to', tunnel: 'new-nas', directory: '/mnt/dst' } });
 }, 180_000);
 
-afterAll(async () => {
-  await controller?.close();
-  await lab?.destroy();
-  if (work) await fs.rm(work, { recursive: true, force: true });
-});
+afterAll(() => closeLab({ controller, lab, work }));
 
 describe('tasks.scan', () => {
   it('deploys the agent where it is missing and returns the exact counts of a known tree, with an estimate', async () => {
