@@ -23,6 +23,8 @@ export const mountOpsEn = {
   states: { missing: 'Directory missing', 'not-a-directory': 'Not a directory', plain: 'Not a mount', mounted: 'Mounted', inside: 'Inside a mount' },
   source: 'Mounted',
   options: 'Options',
+  onMount: 'On mount',
+  mountAt: (source: string, mountPoint: string) => `${source} at ${mountPoint}`,
   matches: 'Matches the mount spec',
   differs: 'Another export than the mount spec',
   readable: 'Readable',

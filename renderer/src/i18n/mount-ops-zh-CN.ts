@@ -19,6 +19,8 @@ export const mountOpsZhCN: typeof mountOpsEn = {
   states: { missing: '目录不存在', 'not-a-directory': '不是目录', plain: '未挂载', mounted: '已挂载', inside: '位于挂载内' },
   source: '挂载来源',
   options: '选项',
+  onMount: '所在挂载',
+  mountAt: (source: string, mountPoint: string) => `${source}，挂载于 ${mountPoint}`,
   matches: '与挂载规格一致',
   differs: '与挂载规格的导出路径不同',
   readable: '可读',
