@@ -39,7 +39,7 @@ export const MountFinding = z.object({
   /**
    * Stable: dir-missing, not-a-directory, not-a-mount, inside-mount, not-nfs, spec-mismatch,
    * unreadable, read-only, not-writable, an NFS MountWarning code; for the tunnel:
-   * different-mounts, host-not-in-inventory.
+   * different-mounts, different-directories (same storage, another directory of it), host-not-in-inventory.
    */
   code: z.string(),
   /** What was found and what to do, in English. */

@@ -8,6 +8,7 @@
  * and only on the hosts asked for. `checkDirectoryOnHosts` is the part addresses.check
  * (address-check.ts) shares.
  */
+import { posix } from 'node:path';
 import type { Host, MountApplyHost, MountApplyResult, MountCheckResult, MountFinding, MountHostCheck, MountSpec, PlanState, SeenMount, Tunnel } from '../contract/console.ts';
 import { mountCommandFor } from '../contract/mount-ops.ts';
 import { directoryFindings, inspectDirectories, isMountPoint, sameStorageFindings, type DirTarget, type HostDirResult, type LiveFinding } from '../remote/live-check.ts';
@@ -75,6 +76,32 @@ export function notInInventory(name: string, who: string, fix: string): MountFin
   return { severity: 'error', code: 'host-not-in-inventory', message: `${who} host "${name}", which is not in the host inventory. Add it on the Hosts step, or ${fix}.` };
 }
 
+/** Where a directory lies in its file system: the mount's root plus the path below the mount point. */
+function placeInStorage(r: HostDirResult): string | null {
+  if (r.facts.state !== 'present' || !r.mount) return null;
+  const mountPoint = r.mount.mountPoint === '/' ? '' : r.mount.mountPoint;
+  return posix.join(r.mount.root, r.facts.real.slice(mountPoint.length) || '/');
+}
+
+/**
+ * Hosts that see the same storage but another directory of it at the same path (a symbolic link or
+ * a bind that differs per host). Only asked when the storage is the same: otherwise
+ * sameStorageFindings already said so.
+ */
+function sameDirectoryFindings(results: HostDirResult[]): MountFinding[] {
+  const placed = results.filter((r) => placeInStorage(r) !== null);
+  if (new Set(placed.map(placeInStorage)).size <= 1) return [];
+  const first = placed[0] as HostDirResult;
+  const seen = placed.map((r) => `${r.host}: ${r.facts.real}`).join('; ');
+  return [
+    {
+      severity: 'error',
+      code: 'different-directories',
+      message: `The hosts see the same storage but different directories of it at ${first.check.directory} (${seen}), through symbolic links or binds that differ per host. Every host must see the same directory there: make the links the same, or name the real directory instead.`,
+    },
+  ];
+}
+
 /** One directory on several hosts: each host's check, and whether they all see the same storage. */
 export interface HostsDirectoryCheck {
   hosts: MountHostCheck[];
@@ -88,7 +115,7 @@ export interface HostsDirectoryCheck {
 /**
  * Inspects one directory on each host, in parallel, through its HostSessions connection (an
  * unreachable host is its HostFailure), turns each host's result into a MountHostCheck with
- * `toCheck`, and compares the storage the hosts see there. Shared by mounts.check and
+ * `toCheck`, and compares the storage and the directory of it the hosts see there. Shared by mounts.check and
  * addresses.check.
  */
 export async function checkDirectoryOnHosts(sessions: HostSessions, targets: Host[], dir: DirTarget, toCheck: (host: Host, r: HostDirResult) => MountHostCheck): Promise<HostsDirectoryCheck> {
@@ -103,10 +130,11 @@ export async function checkDirectoryOnHosts(sessions: HostSessions, targets: Hos
     }),
   );
   const compared = targets.flatMap((h) => inspected.get(h.id) ?? []);
-  const different = sameStorageFindings(compared);
+  const storage = sameStorageFindings(compared).map(finding);
+  const different = storage.length > 0 ? storage : sameDirectoryFindings(compared);
   const comparable = compared.filter((r) => r.facts.state === 'present' && r.mount).length;
   const ok = hosts.every((h) => h.ok && !h.findings.some((f) => f.severity === 'error')) && different.length === 0;
-  return { hosts, sameMount: comparable < 2 ? null : different.length === 0, findings: different.map(finding), ok };
+  return { hosts, sameMount: comparable < 2 ? null : different.length === 0, findings: different, ok };
 }
 
 export class MountsService {

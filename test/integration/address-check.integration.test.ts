@@ -5,7 +5,8 @@
  * a source host, writable on destination hosts, nothing left behind). A directory bound into one
  * host only is missing on the other; a 0555 directory is not writable for a non-root login; a
  * read-only bind is read-only; two hosts with different directories bound at the same path do not
- * see the same storage; a mount of another export than the spec's is a spec mismatch; a host whose
+ * see the same storage, and per-host symbolic links to two directories of the NAS are not the same
+ * directory; a mount of another export than the spec's is a spec mismatch; a host whose
  * key Ferry has not accepted is that host's failure while the other is checked. Every result is
  * parsed with the contract's schemas.
  */
@@ -159,6 +160,18 @@ describe('addresses.check', () => {
     expect(result.sameMount).toBe(false);
     expect(result.findings.map((f) => f.code)).toEqual(['different-mounts']);
     expect(result.findings[0]?.message).toMatch(/do not see the same storage at \/mnt\/other \(a1: .*; a2: .*\)/);
+    expect(result.ok).toBe(false);
+  });
+
+  it('tells when two hosts see the same storage but different directories of it (per-host symbolic links)', async () => {
+    await lab.host('a1').exec('ln -sfn /mnt/nas/projects /mnt/linked');
+    await lab.host('a2').exec('ln -sfn /mnt/nas/locked /mnt/linked');
+    await saveAddress('linked', 'old', '/mnt/linked');
+    const result = await call('addresses.check', { name: 'linked' });
+    for (const name of ['a1', 'a2']) expect(reached(result, name)).toMatchObject({ state: 'present', matchesSpec: true, findings: [] });
+    expect(result.sameMount).toBe(false);
+    expect(result.findings.map((f) => f.code)).toEqual(['different-directories']);
+    expect(result.findings[0]?.message).toContain('different directories of it at /mnt/linked (a1: /mnt/nas/projects; a2: /mnt/nas/locked)');
     expect(result.ok).toBe(false);
   });
 
