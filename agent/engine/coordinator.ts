@@ -28,7 +28,7 @@ import { decide, needsProbe } from './decide.ts';
 import { D, E, Journal, V, X, blob, num, rowToEntry, str } from './journal.ts';
 import type { EntryRow } from './journal.ts';
 import { computeSummary, passedOf, writeReport } from './report-writer.ts';
-import { b64, childRel, depthOf, unb64 } from './wire-meta.ts';
+import { b64, childRel, depthOf, metaSig, unb64 } from './wire-meta.ts';
 import { TEMP_PREFIX } from '../fs/atomic-write.ts';
 import { compareEntry, compareDir } from './verify.ts';
 
@@ -68,10 +68,6 @@ interface QueuedFile {
   item: CopyItem;
   /** Size, times, mode and owner as listed (metaSig): a result with other meta gets it journaled. */
   sig: string;
-}
-
-function metaSig(m: WireMeta): string {
-  return `${m.size}:${m.mtimeNs}:${m.ctimeNs}:${m.mode}:${m.uid}:${m.gid}:${m.ino}`;
 }
 
 function workerKey(w: { role: string; agentId: string }): string {
@@ -490,9 +486,10 @@ export class Coordinator {
       }
     }
     if (e.id > this.maxQueuedId) this.maxQueuedId = e.id;
-    const item: CopyItem = { id: e.id, rel: b64(e.rel), kind: e.kind === 'symlink' ? 'symlink' : 'file', size: e.size };
+    const sig = metaSig(e.meta);
+    const item: CopyItem = { id: e.id, rel: b64(e.rel), kind: e.kind === 'symlink' ? 'symlink' : 'file', size: e.size, sig };
     if (this.spec.checksum && e.dstHash) item.skipIfHash = e.dstHash;
-    const f: QueuedFile = { id: e.id, item, sig: metaSig(e.meta) };
+    const f: QueuedFile = { id: e.id, item, sig };
     (isLarge(f) ? this.largeQueue : this.readyQueue).push(f);
   }
 

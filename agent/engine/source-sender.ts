@@ -23,7 +23,7 @@ import { joinRel } from '../fs/relpath.ts';
 import { dataSegments } from '../fs/sparse.ts';
 import { sha256Fd } from '../fs/hash.ts';
 import { FrameType, MAX_CHUNK } from '../protocol/wire.ts';
-import type { CopyItem, ItemResult } from '../protocol/wire.ts';
+import type { CopyItem, ItemResult, WireMeta } from '../protocol/wire.ts';
 import type { TokenBucket } from './bandwidth.ts';
 import { describeError } from './errors.ts';
 import type { BatchAck } from './records.ts';
@@ -40,7 +40,7 @@ import {
   writeFileHead,
   writeSymlink,
 } from './records.ts';
-import { metaToWire, unb64 } from './wire-meta.ts';
+import { metaSig, metaToWire, unb64 } from './wire-meta.ts';
 
 const MAX_ATTEMPTS = 3;
 /** Files up to this size are read in one go and sent inline. */
@@ -228,7 +228,7 @@ export class BatchSender {
     const { buf, off } = this.out.reserve(symlinkLength(rel, target));
     writeSymlink(buf, off, rec);
     const hash = createHash('sha256').update(target).digest('hex');
-    this.outcomes.set(idx, { result: { id: item.id, status: 'ok', srcHash: hash, bytes: 0, meta: metaToWire(metaFromStats(st)) }, sent: true });
+    this.outcomes.set(idx, { result: { id: item.id, status: 'ok', srcHash: hash, bytes: 0, ...metaIfChanged(item, metaFromStats(st)) }, sent: true });
   }
 
   private async sendFile(idx: number, item: CopyItem, rel: Buffer, abs: Buffer): Promise<void> {
@@ -304,7 +304,7 @@ export class BatchSender {
       const hash = sha256Once('sha256', buf.subarray(dataOff, dataOff + size), 'buffer');
       writeFileEndOk(buf, dataOff + size, this.opts.batch, idx, hash);
       this.opts.onBytes?.(size);
-      this.outcomes.set(idx, { result: { id: item.id, status: 'ok', srcHash: hash.toString('hex'), bytes: size, meta: metaToWire(meta) }, sent: true });
+      this.outcomes.set(idx, { result: { id: item.id, status: 'ok', srcHash: hash.toString('hex'), bytes: size, ...metaIfChanged(item, meta) }, sent: true });
       return true;
     }
     return this.streamFile(idx, item, rel, fd, before, meta, head, sparse);
@@ -368,9 +368,18 @@ export class BatchSender {
     const digest = hash.digest();
     const e = this.out.reserve(FILE_END_OK_LENGTH);
     writeFileEndOk(e.buf, e.off, this.opts.batch, idx, digest);
-    this.outcomes.set(idx, { result: { id: item.id, status: 'ok', srcHash: digest.toString('hex'), bytes: size, meta: metaToWire(meta) }, sent: true });
+    this.outcomes.set(idx, { result: { id: item.id, status: 'ok', srcHash: digest.toString('hex'), bytes: size, ...metaIfChanged(item, meta) }, sent: true });
     return true;
   }
+}
+
+/**
+ * The meta the file was copied with, for the result, only when it differs from the listing's (the
+ * item's sig): the coordinator journals it then; an unchanged file costs no meta on the wire.
+ */
+function metaIfChanged(item: CopyItem, meta: ReturnType<typeof metaFromStats>): { meta?: WireMeta } {
+  const wire = metaToWire(meta);
+  return item.sig !== undefined && metaSig(wire) === item.sig ? {} : { meta: wire };
 }
 
 function readFull(fd: number, buf: Buffer, off: number, len: number, pos: number): number {

@@ -5,6 +5,14 @@
 import type { EntryMeta } from '../fs/api.ts';
 import type { WireMeta } from '../protocol/wire.ts';
 
+/**
+ * Size, times, mode, owner and inode as one string: equal signatures mean the entry did not change
+ * between the listing and the copy (coordinator and source agree on it through CopyItem.sig).
+ */
+export function metaSig(m: WireMeta): string {
+  return `${m.size}:${m.mtimeNs}:${m.ctimeNs}:${m.mode}:${m.uid}:${m.gid}:${m.ino}`;
+}
+
 export function metaToWire(m: EntryMeta): WireMeta {
   return {
     kind: m.kind,

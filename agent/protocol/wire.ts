@@ -114,6 +114,8 @@ export const CopyItem = z.object({
   size: z.number(),
   /** Checksum mode: the destination's current hash; the source skips sending when its own matches. */
   skipIfHash: z.string().optional(),
+  /** metaSig of the meta as listed: the source returns its meta only when the file's differs. */
+  sig: z.string().optional(),
 });
 export type CopyItem = z.infer<typeof CopyItem>;
 

@@ -35,6 +35,17 @@ function migrate(d: ReturnType<typeof dirs>, extra: string[] = [], env: NodeJS.P
   return { run, fin: finishedEvent(run), report: () => Report.parse(JSON.parse(fs.readFileSync(d.report, 'utf8'))) };
 }
 
+function lastInDirectoryOrder(dir: string): string {
+  const d = fs.opendirSync(dir);
+  let last = '';
+  try {
+    for (let e = d.readSync(); e !== null; e = d.readSync()) last = e.name;
+  } finally {
+    d.closeSync();
+  }
+  return last;
+}
+
 function write(file: string, content: string | Buffer, mtimeSec?: number): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, content);
@@ -183,6 +194,35 @@ describe('ferry migrate', () => {
     } finally {
       writer.kill('SIGKILL');
     }
+  }, 120_000);
+
+  it('a file that changed once after it was listed is copied as it is now, and full verification agrees', async () => {
+    const d = dirs('changed-after-listing');
+    // 24 files of 256 KiB at 1 MiB/s: the last one is read about 6 s after the listing.
+    for (let f = 0; f < 24; f++) write(path.join(d.src, `f${String(f).padStart(2, '0')}`), Buffer.alloc(256 * 1024, f));
+    // The source reads in the kernel's directory order (opendir, as its listing; readdirSync sorts):
+    // the last name is read last.
+    const lateName = lastInDirectoryOrder(d.src);
+    const late = path.join(d.src, lateName);
+    let listed = false;
+    const { done } = runCli(b, ['migrate', d.src, d.dst, '--json', '--state-dir', d.state, '--report', d.report, '--bwlimit', '1M', '--concurrency', '1', '--verify', 'full'], (e) => {
+      if (e.event === 'progress' && Number(e.entriesFound) >= 25) listed = true;
+    });
+    for (let waited = 0; !listed && waited < 30_000; waited += 25) await new Promise((r) => setTimeout(r, 25));
+    expect(listed).toBe(true);
+    // Grown and touched after the listing, before its copy: its listed size and mtime are stale now.
+    fs.appendFileSync(late, Buffer.alloc(4096, 0xee));
+    fs.utimesSync(late, 1_600_000_000, 1_600_000_000);
+    expect(fs.existsSync(path.join(d.dst, lateName))).toBe(false);
+    const run = await done;
+    const fin = finishedEvent(run);
+    expect(Report.parse(JSON.parse(fs.readFileSync(d.report, 'utf8'))).problems).toEqual([]);
+    expect(run.code).toBe(0);
+    // The journal took the meta the source copied (else the full rescan would call the file different).
+    expect(fin.passed).toBe(true);
+    expect(fin.summary).toMatchObject({ copied: 24, different: 0, changedDuringMigration: 0 });
+    expect(fs.statSync(path.join(d.dst, lateName)).size).toBe(256 * 1024 + 4096);
+    expect(formatDifferences(compareTrees(d.src, d.dst))).toBe('');
   }, 120_000);
 
   it.runIf(isRoot)('unreadable files and directories are reported with the reason; the rest completes', () => {
