@@ -152,6 +152,8 @@ export const TaskSchedule = z.object({
   /** Scheduled runs copy in incremental mode, whatever the task's own mode. */
   mode: z.literal('incremental'),
   lastAttempt: ScheduleAttempt.nullable(),
+  /** Present while Ferry cannot check the schedules (it retries every minute): why, in English. */
+  problem: z.string().optional(),
 });
 export type TaskSchedule = z.infer<typeof TaskSchedule>;
 export const RUN_RATE_WINDOW_MS = 5000;

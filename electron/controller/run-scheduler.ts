@@ -10,7 +10,9 @@
  * Rules: never two runs of a task at once (a slot due while a run of the task is active is
  * skipped, and recorded); a failed run or a refused start does not stop the schedule; slots missed
  * while Ferry was closed run once at start-up, not once each; no schedule before the task's first
- * run ended (the operator starts it, in the task's own mode). Time comes from the injected clock,
+ * run ended (the operator starts it, in the task's own mode); a check that fails (plan or runs
+ * unreadable, a full disk) is published as the schedules' `problem` and retried a minute later,
+ * never leaving the schedule without a timer. Time comes from the injected clock,
  * so tests advance it; the runs it starts are real runs. Never prompts: a host that needs the
  * operator makes the attempt 'not-started' with the reason.
  */
@@ -94,7 +96,10 @@ export class RunScheduler {
   /** Refreshes and attempts run one after another, so two never start the same task. */
   private queue: Promise<void> = Promise.resolve();
   private published = '';
-  private current: TaskSchedule[] = [];
+  /** The schedules as last computed without a failure. */
+  private computed: TaskSchedule[] = [];
+  /** Why the last check failed (null: it did not); shown on every schedule until one succeeds. */
+  private problem: string | null = null;
   private closed = false;
   private started = false;
 
@@ -110,10 +115,14 @@ export class RunScheduler {
     await this.refresh();
   }
 
-  /** The schedule of every task with repeatEveryHours, as last computed. */
+  /**
+   * The schedule of every task with repeatEveryHours, as last computed; while the check fails each
+   * carries the `problem`, and with no schedule to carry it the failure is thrown.
+   */
   async list(): Promise<TaskSchedule[]> {
     if (this.started && !this.closed) await this.refresh();
-    return this.current;
+    if (this.problem !== null && this.computed.length === 0) throw new Error(this.problem);
+    return this.current();
   }
 
   /** Re-derives the schedule (after a change of the plan or of the runs) and re-arms the timer. */
@@ -136,9 +145,29 @@ export class RunScheduler {
     return next;
   }
 
-  /** Computes every schedule; with `attemptDue`, first starts (or skips) what is due now. */
+  /**
+   * Computes every schedule; with `attemptDue`, first starts (or skips) what is due now. Never
+   * rejects: a failure (the plan or the runs unreadable, schedule.json not writable) is published
+   * as the schedules' `problem` and retried within WAKE_CHECK_MS, so the schedule never stops
+   * silently; the timer is re-armed whatever happened.
+   */
   private async compute(attemptDue: boolean): Promise<void> {
     if (this.closed || !this.started) return;
+    let nextDueMs: number | null = null;
+    try {
+      nextDueMs = await this.computeOrThrow(attemptDue);
+      this.problem = null;
+    } catch (err) {
+      this.problem = `The repeat schedule could not be checked (${err instanceof Error ? err.message : String(err)}); Ferry tries again within a minute.`;
+      nextDueMs = this.clock.now() + WAKE_CHECK_MS;
+    } finally {
+      this.publish();
+      this.arm(nextDueMs);
+    }
+  }
+
+  /** The schedules now (after starting what is due); returns when the earliest is due, or null. */
+  private async computeOrThrow(attemptDue: boolean): Promise<number | null> {
     const tasks = (await this.opts.tasks()).filter((t): t is RepeatingTask => t.repeatEveryHours !== null);
     let file = await this.store.load();
     await this.forgetRemoved(file, tasks);
@@ -154,10 +183,9 @@ export class RunScheduler {
       }
     }
     const schedules = tasks.map((t) => scheduleOf(t, runs, file.lastAttempts[t.name] ?? null, this.busy(t.name)));
-    this.current = schedules.map(({ dueMs: _dueMs, ...s }) => s);
-    this.publish();
+    this.computed = schedules.map(({ dueMs: _dueMs, ...s }) => s);
     const due = schedules.flatMap((s) => (s.dueMs === null ? [] : [s.dueMs]));
-    this.arm(due.length > 0 ? Math.min(...due) : null);
+    return due.length > 0 ? Math.min(...due) : null;
   }
 
   /** One due slot of `task`: skipped while a run of it is active, else a scheduled run is started. */
@@ -201,7 +229,7 @@ export class RunScheduler {
     this.timer = this.clock.setTimeout(() => {
       this.timer = null;
       this.timerDueMs = null;
-      void this.enqueue(() => this.compute(true)).catch(() => undefined);
+      void this.enqueue(() => this.compute(true));
     }, wait);
   }
 
@@ -211,10 +239,16 @@ export class RunScheduler {
     this.timerDueMs = null;
   }
 
+  private current(): TaskSchedule[] {
+    const problem = this.problem;
+    return problem === null ? this.computed : this.computed.map((s) => ({ ...s, problem }));
+  }
+
   private publish(): void {
-    const text = JSON.stringify(this.current);
+    const current = this.current();
+    const text = JSON.stringify(current);
     if (text === this.published) return;
     this.published = text;
-    this.opts.onSchedule(this.current);
+    this.opts.onSchedule(current);
   }
 }

@@ -3,14 +3,15 @@
  * next run at end + interval, started once; a slot due while a run is active is skipped (never two
  * at once) and the next follows that run's end; failed runs and refused starts do not stop it;
  * slots missed while Ferry was closed run once at start-up; the last attempt survives a restart in
- * schedule.json; editing the interval moves it, null or removing the task cancels it. The runs and
+ * schedule.json; editing the interval moves it, null or removing the task cancels it; a check that
+ * fails is shown and retried a minute later. The runs and
  * the start are an in-memory stand-in for the task-runs service (the integration test runs real ones).
  */
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PlanTask, Run, TaskSchedule, type RunStarted } from '../../electron/contract/console.ts';
 import { RunScheduler, WAKE_CHECK_MS } from '../../electron/controller/run-scheduler.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
@@ -28,6 +29,8 @@ let startAnswer: (task: string) => Promise<RunStarted>;
 let published: TaskSchedule[][];
 /** Tasks the stand-in service is starting or watching (a cancelled run's watch ending). */
 let busy: Set<string>;
+/** The loaders' next read fails once with this error (a plan or a runs store that cannot be read). */
+let failNext: { loader: 'tasks' | 'runs'; error: Error } | null;
 const open: RunScheduler[] = [];
 
 function task(name: string, repeatEveryHours: number | null): PlanTask {
@@ -49,12 +52,19 @@ async function startRun(name: string): Promise<RunStarted> {
   return { ok: true, run: r };
 }
 
+function failOnce(loader: 'tasks' | 'runs'): null {
+  const fail = failNext;
+  if (fail?.loader !== loader) return null;
+  failNext = null;
+  throw fail.error;
+}
+
 async function openScheduler(): Promise<RunScheduler> {
   const s = new RunScheduler({
     dataDir,
     clock,
-    tasks: async () => tasks,
-    runs: async () => runs,
+    tasks: async () => failOnce('tasks') ?? tasks,
+    runs: async () => failOnce('runs') ?? runs,
     busy: (name) => busy.has(name),
     start: (name) => startAnswer(name),
     onSchedule: (list) => published.push(list.map((x) => TaskSchedule.parse(x))),
@@ -87,6 +97,7 @@ beforeEach(async () => {
   startAnswer = startRun;
   published = [];
   busy = new Set();
+  failNext = null;
 });
 
 afterEach(async () => {
@@ -267,5 +278,39 @@ describe('run scheduler', () => {
     expect(stored.lastAttempts).toEqual({});
     await advance(s, 100 * HOUR);
     expect(starts).toEqual([]);
+  });
+
+  it('shows a failed check and tries again a minute later, then starts the due run', async () => {
+    runs = [run('nightly', 'done', T0 - 2 * HOUR, T0)];
+    const s = await openScheduler();
+    expect((await scheduleOf(s, 'nightly'))?.nextRunAt).toBe(iso(T0 + 6 * HOUR));
+    // The slot falls due and the timer's own check cannot read the runs (nothing else refreshes).
+    failNext = { loader: 'runs', error: new Error('runs.json: EIO') };
+    clock.advance(6 * HOUR);
+    await vi.waitFor(() => expect(published.at(-1)?.[0]?.problem).toMatch(/could not be checked \(runs\.json: EIO\).*within a minute/));
+    expect(starts).toEqual([]);
+    expect(clock.timers).toBe(1);
+    expect(clock.nextDueMs).toBe(clock.now() + WAKE_CHECK_MS);
+    // A minute later the runs read again: the due run starts and the problem is gone.
+    clock.advance(WAKE_CHECK_MS);
+    await vi.waitFor(() => expect(starts).toEqual(['nightly']));
+    await vi.waitFor(() => expect(published.at(-1)?.[0]).toMatchObject({ state: 'active', lastAttempt: { outcome: 'started' } }));
+    expect(published.at(-1)?.[0]?.problem).toBeUndefined();
+
+    // A plan that cannot be read on a refresh: refresh() still resolves, the schedules carry the
+    // problem, and the retry a minute later clears it.
+    await s.close();
+    tasks = [task('hourly', 1)];
+    runs = [run('hourly', 'done', clock.now() - HOUR, clock.now())];
+    failNext = { loader: 'tasks', error: new Error('plan.json is not valid JSON') };
+    const again = await openScheduler();
+    await expect(again.list()).resolves.toMatchObject([{ task: 'hourly', state: 'scheduled' }]);
+    failNext = { loader: 'tasks', error: new Error('plan.json is not valid JSON') };
+    await again.refresh();
+    expect(published.at(-1)?.[0]).toMatchObject({ task: 'hourly', problem: expect.stringMatching(/plan\.json is not valid JSON/) });
+    expect(clock.timers).toBe(1);
+    clock.advance(WAKE_CHECK_MS);
+    await vi.waitFor(() => expect(published.at(-1)?.[0]?.problem).toBeUndefined());
+    expect(clock.timers).toBe(1);
   });
 });
