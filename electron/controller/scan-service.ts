@@ -113,13 +113,6 @@ export class ScanService {
     return record;
   }
 
-  /** The running scan of a task as it ends (for tests and the CLI); the last record when none runs. */
-  async wait(task: string): Promise<ScanRecord | undefined> {
-    const running = this.running.get(task);
-    if (running) return running;
-    return (await this.list()).find((s) => s.task === task);
-  }
-
   /**
    * On shutdown: stops trying hosts and writing records. A scan still running on a host ends by
    * its own time limit (it only reads); its record stays 'running' on disk and open() marks it
@@ -176,7 +169,7 @@ export class ScanService {
       throw new HostOpError(hostFailure(host, 'command-failed', `${host.name} cannot scan ${directory}: ${stderr} Check that the NAS is mounted there (Mounts step) and that the data address names the right directory.`));
     }
     if (out.code !== 0) {
-      throw new HostOpError(hostFailure(host, 'command-failed', `The scan of ${directory} on ${host.name} failed (${out.code === null ? `signal ${out.signal}` : `exit ${out.code}`}): ${stderr.split('\n').slice(-5).join(' ') || 'no message'}.`));
+      throw new HostOpError(hostFailure(host, 'command-failed', `The scan of ${directory} on ${host.name} failed (${out.code === null ? `signal ${out.signal}` : `exit ${out.code}`}): ${stderr.split('\n').slice(-5).join(' ') || 'no message'}. Check that ${host.name} can read ${directory} and has free memory, deploy this Ferry's agent again (Hosts step) if the message names the agent, then scan again.`));
     }
     const line = out.stdout.toString('utf8').trim().split('\n').pop() ?? '';
     let parsed: ReturnType<typeof ScanSummary.safeParse>;
