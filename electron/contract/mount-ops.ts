@@ -12,9 +12,13 @@ import { RECOMMENDED_NFS_OPTIONS } from '../../agent/protocol/nfs.ts';
 import { HostFailure } from './host-ops.ts';
 import { MountDirectory, PlanName, type MountSpec } from './plan.ts';
 
-/** Quotes one word for a POSIX shell, leaving plain words (addresses, paths) as they are. */
+/**
+ * Quotes one word for a POSIX shell, leaving plain words (addresses, paths) as they are. "[" and "]"
+ * are not plain: unquoted they are a glob (/mnt/nas[1] could become /mnt/nas1), so IPv6 servers
+ * ([fd00::5]:/export) are quoted.
+ */
 function shellWord(value: string): string {
-  if (/^[A-Za-z0-9_./:=@%+,[\]-]+$/.test(value)) return value;
+  if (/^[A-Za-z0-9_./:=@%+,-]+$/.test(value)) return value;
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 

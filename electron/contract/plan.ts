@@ -64,7 +64,12 @@ export const MountSpec = z
   .object({
     tunnel: PlanName,
     nasType: NasType.default('general'),
-    server: z.string().trim().min(1, 'Give the NAS mount address.'),
+    // mount would read "-x:/export" as an option, not as the NAS.
+    server: z
+      .string()
+      .trim()
+      .min(1, 'Give the NAS mount address.')
+      .refine((v) => !v.startsWith('-'), 'The NAS mount address cannot start with "-" (mount would read it as an option): give the host name or IP address of the NAS.'),
     export: z.string().trim().min(1).refine((p) => p.startsWith('/'), 'The export path starts with "/".'),
     directory: MountDirectory,
   })
