@@ -266,6 +266,12 @@ ${formatManifest(version, arch, planned).trimEnd()}
 FERRY_MANIFEST
 mv MANIFEST.tmp MANIFEST
 cd ${shQuote(root)} || exit 3
+# Another deploy (a scan's, a run's) installed the very same files meanwhile and they check out: keep
+# that one, which may be starting. A damaged copy (the reason for this install) is replaced below.
+if cmp -s ${shQuote(`${version}/MANIFEST`)} ${shQuote(`${tmp}/MANIFEST`)} && (cd ${shQuote(version)} && sha256sum -c --status - <<'FERRY_SUMS'
+${planned.map((p) => `${p.sha256}  ${p.path}`).join('\n')}
+FERRY_SUMS
+); then rm -rf ${shQuote(tmp)}; exit 0; fi
 if [ -e ${shQuote(version)} ]; then mv ${shQuote(version)} ${shQuote(old)} || exit 3; fi
 mv ${shQuote(tmp)} ${shQuote(version)} || exit 3
 rm -rf ${shQuote(old)}

@@ -203,6 +203,32 @@ describe('agent deployment', () => {
     }
   });
 
+  it('two deploys of the same files at once: the later one keeps the copy the first installed', async () => {
+    const [a, b] = await Promise.all([open('src2'), open('src2')]);
+    const inode = async () => (await lab.host('src2').exec('stat -c %i /root/.ferry/agent/2.0.0')).stdout.trim();
+    try {
+      const local = await files('2.0.0');
+      let firstInode = '';
+      const deploys = [a, b].map((session) =>
+        deployAgent(session, { version: '2.0.0', localFiles: local }).then(async (r) => {
+          firstInode ||= await inode();
+          return r;
+        }),
+      );
+      const results = await Promise.all(deploys);
+      expect(results.every((r) => r.version === '2.0.0')).toBe(true);
+      // Whatever the order, no commit replaced a directory another had installed (an agent may be
+      // starting from it): the directory seen after the first finished is the one that stays.
+      expect(firstInode).not.toBe('');
+      expect(await inode()).toBe(firstInode);
+      expect((await lab.host('src2').exec('ls -a /root/.ferry/agent | grep -c "^\\.tmp-" || true')).stdout.trim()).toBe('0');
+      const again = await deployAgent(a, { version: '2.0.0', localFiles: local });
+      expect(again.alreadyInstalled).toBe(true);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('says when the agent fails at start, with its log', async () => {
     const session = await open('src2');
     try {
