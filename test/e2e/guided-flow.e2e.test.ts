@@ -14,11 +14,12 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, watchPage, type PageWatch } from '../helpers/browser.ts';
+import type { PageWatch } from '../helpers/browser.ts';
 import { compareTrees, formatDifferences } from '../helpers/compare-trees.ts';
 import { startConsole, type ConsoleFixture } from '../helpers/console-fixture.ts';
+import { expectLocalAndQuiet, openWatchedPage } from '../helpers/lab-browser.ts';
 import { createTestLab, type TestLab } from '../helpers/test-hosts.ts';
 import { AddressesPage } from './pages/addresses-page.ts';
 import { HostDetailPage } from './pages/host-detail-page.ts';
@@ -33,7 +34,6 @@ import { TunnelsPage } from './pages/tunnels-page.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DOCS = path.join(ROOT, 'docs/screenshots');
-const LAB_NET = /^https?:\/\/198\.1[89]\./;
 const MiB = 1024 * 1024;
 const RUN_TIMEOUT_MS = 150_000;
 
@@ -43,7 +43,6 @@ let nasDst: string;
 let lab: TestLab;
 let fixture: ConsoleFixture;
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let watch: PageWatch;
 let shell: ShellPage;
@@ -83,20 +82,13 @@ beforeAll(async () => {
   await fs.mkdir(path.join(nasDst, 'projects'));
   lab = await createTestLab({ hosts: [{ name: 'src1', binds: [{ source: nasSrc, target: '/mnt/src' }] }, { name: 'dst1', binds: [{ source: nasDst, target: '/mnt/dst' }] }] });
   fixture = await startConsole();
-  browser = await launchBrowser();
-  context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', locale: 'en-US', acceptDownloads: true });
-  page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  watch = await watchPage(page);
+  ({ browser, page, watch } = await openWatchedPage({ acceptDownloads: true }));
   shell = new ShellPage(page);
   runs = new RunsPage(page);
   await shell.open(fixture.url);
 }, 180_000);
 
-afterEach(() => {
-  expect(watch.offsite.filter((u) => !LAB_NET.test(u)), 'requests that left 127.0.0.1').toEqual([]);
-  expect(watch.unexpectedErrors(), 'console errors').toEqual([]);
-});
+afterEach(() => expectLocalAndQuiet(watch));
 
 afterAll(async () => {
   await browser?.close();

@@ -10,8 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, watchPage, type PageWatch } from '../helpers/browser.ts';
+import type { PageWatch } from '../helpers/browser.ts';
 import { startConsole, type ConsoleFixture } from '../helpers/console-fixture.ts';
+import { expectLocalAndQuiet, openWatchedPage } from '../helpers/lab-browser.ts';
 import { createTestLab, type TestLab } from '../helpers/test-hosts.ts';
 import { HostDetailPage } from './pages/host-detail-page.ts';
 import { HostsPage } from './pages/hosts-page.ts';
@@ -20,7 +21,6 @@ import { ShellPage } from './pages/shell-page.ts';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DOCS_SHOT = path.join(ROOT, 'docs/screenshots/hosts-ssh.png');
 const SHOTS = path.join(ROOT, 'test-output/screenshots');
-const LAB_NET = /^https?:\/\/198\.1[89]\./;
 const DEPLOY_TIMEOUT_MS = 120_000;
 
 let lab: TestLab;
@@ -33,11 +33,7 @@ let hosts: HostsPage;
 beforeAll(async () => {
   lab = await createTestLab({ hosts: [{ name: 'web1' }, { name: 'web2' }], jump: { name: 'gw', privateHosts: [{ name: 'inner' }] } });
   fixture = await startConsole();
-  browser = await launchBrowser();
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', locale: 'en-US' });
-  page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  watch = await watchPage(page);
+  ({ browser, page, watch } = await openWatchedPage());
   hosts = new HostsPage(page);
   await new ShellPage(page).open(fixture.url);
   await hosts.ready();
@@ -54,10 +50,7 @@ function focusedTestId(): Promise<string | null> {
   return page.evaluate<string | null>(`document.activeElement?.getAttribute('data-test') ?? null`);
 }
 
-afterEach(() => {
-  expect(watch.offsite.filter((u) => !LAB_NET.test(u)), 'requests that left 127.0.0.1').toEqual([]);
-  expect(watch.unexpectedErrors(), 'console errors').toEqual([]);
-});
+afterEach(() => expectLocalAndQuiet(watch));
 
 afterAll(async () => {
   await browser?.close();

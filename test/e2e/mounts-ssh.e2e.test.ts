@@ -13,15 +13,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, watchPage, type PageWatch } from '../helpers/browser.ts';
+import type { PageWatch } from '../helpers/browser.ts';
 import { startConsole, type ConsoleFixture } from '../helpers/console-fixture.ts';
+import { consoleApiOf, expectLocalAndQuiet, openWatchedPage } from '../helpers/lab-browser.ts';
 import { createTestLab, type TestLab } from '../helpers/test-hosts.ts';
 import { MountsPage } from './pages/mounts-page.ts';
 import { ShellPage } from './pages/shell-page.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SHOTS = path.join(ROOT, 'test-output/screenshots');
-const LAB_NET = /^https?:\/\/198\.1[89]\./;
 /** The NAS address of the specs: a lab address nothing listens on (never contacted: no NFS here). */
 const NAS = '198.18.255.254';
 const OPTIONS = 'vers=3,hard,timeo=600,retrans=2,noresvport,rsize=1048576,wsize=1048576';
@@ -35,11 +35,7 @@ let page: Page;
 let watch: PageWatch;
 let mounts: MountsPage;
 
-async function api(name: string, req: unknown): Promise<unknown> {
-  const r = await fixture.call(name, req);
-  if (!r.body.ok) throw new Error(`${name}: ${r.body.error?.code}: ${r.body.error?.message}`);
-  return r.body.result;
-}
+const api = consoleApiOf(() => fixture);
 
 async function shot(name: string): Promise<void> {
   await fs.mkdir(SHOTS, { recursive: true });
@@ -68,11 +64,7 @@ beforeAll(async () => {
   await api('mounts.save', { mount: { tunnel: 'old-nas', nasType: 'extreme', server: NAS, export: '/share/data', directory: '/mnt/nas' } });
   await api('mounts.save', { mount: { tunnel: 'old-nas', nasType: 'general', server: NAS, export: '/export/new', directory: '/mnt/new' } });
 
-  browser = await launchBrowser();
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', locale: 'en-US' });
-  page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  watch = await watchPage(page);
+  ({ browser, page, watch } = await openWatchedPage());
   mounts = new MountsPage(page);
   const shell = new ShellPage(page);
   await shell.open(fixture.url);
@@ -80,10 +72,7 @@ beforeAll(async () => {
   await mounts.mountRow('old-nas', '/mnt/nas').waitFor();
 }, 120_000);
 
-afterEach(() => {
-  expect(watch.offsite.filter((u) => !LAB_NET.test(u)), 'requests that left 127.0.0.1').toEqual([]);
-  expect(watch.unexpectedErrors(), 'console errors').toEqual([]);
-});
+afterEach(() => expectLocalAndQuiet(watch));
 
 afterAll(async () => {
   await browser?.close();

@@ -8,8 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, watchPage, type PageWatch } from '../helpers/browser.ts';
+import type { PageWatch } from '../helpers/browser.ts';
 import { startConsole, type ConsoleFixture } from '../helpers/console-fixture.ts';
+import { consoleApiOf, expectLocalAndQuiet, openWatchedPage } from '../helpers/lab-browser.ts';
 import { removeTree } from '../helpers/make-tree.ts';
 import { createTestLab, type TestLab } from '../helpers/test-hosts.ts';
 import { ScanPanelPage } from './pages/scan-panel-page.ts';
@@ -17,7 +18,6 @@ import { ShellPage } from './pages/shell-page.ts';
 import { TasksPage } from './pages/tasks-page.ts';
 
 const SHOTS = path.resolve('test-output/screenshots');
-const LAB_NET = /^https?:\/\/198\.1[89]\./;
 const HUGE = 200_001;
 const SCAN_TIMEOUT_MS = 60_000;
 
@@ -28,11 +28,7 @@ let page: Page;
 let watch: PageWatch;
 let nas: string;
 
-async function api(name: string, req: unknown = {}): Promise<unknown> {
-  const { body } = await fixture.call(name, req);
-  if (!body.ok) throw new Error(`${name}: ${body.error?.code}: ${body.error?.message}`);
-  return body.result;
-}
+const api = consoleApiOf(() => fixture);
 
 /** Adds the host and trusts the key it presents (the Hosts step's test has its own e2e). */
 async function addTrusted(name: string): Promise<void> {
@@ -66,18 +62,11 @@ beforeAll(async () => {
   await api('addresses.save', { address: { name: 'mail-old', tunnel: 'old-nas', directory: '/mnt/old' } });
   await api('addresses.save', { address: { name: 'mail-new', tunnel: 'new-nas', directory: '/mnt/new' } });
   await api('taskDefs.save', { task: { name: 'mail', source: 'mail-old', destination: 'mail-new' } });
-  browser = await launchBrowser();
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', locale: 'en-US' });
-  page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  watch = await watchPage(page);
+  ({ browser, page, watch } = await openWatchedPage());
   await new ShellPage(page).open(fixture.url);
 }, 120_000);
 
-afterEach(() => {
-  expect(watch.offsite.filter((u) => !LAB_NET.test(u)), 'requests that left 127.0.0.1').toEqual([]);
-  expect(watch.unexpectedErrors(), 'console errors').toEqual([]);
-});
+afterEach(() => expectLocalAndQuiet(watch));
 
 afterAll(async () => {
   await browser?.close();
