@@ -1,7 +1,8 @@
 // The Run step's navigation mark: none before the plan and the runs are loaded or without tasks;
 // to do while a task never ran, runs, or was cancelled last; done only when every task's latest
 // run is done and verified (an older failure does not count); attention when a latest run failed
-// or did not verify, or needs the operator (not watched, a host to answer, a refused scheduled start).
+// or did not verify, or needs the operator (not watched, a host to answer, a refused scheduled start
+// that no later run settled).
 import { describe, expect, it } from 'vitest';
 import type { Run, TaskSchedule } from '../../electron/contract/console.ts';
 import { runStepStatus } from '../../renderer/src/domain/run-step.ts';
@@ -42,10 +43,19 @@ describe('Run step status', () => {
     const failure = { code: 'password-needed', message: 'src1 needs a password.', stage: 'target', hostId: 'h1', hostName: 'src1', hostKey: null, authMethod: 'password', logTail: null } as const;
     expect(runStepStatus({ tasks: ['a', 'b'], runs: [run('a', 'failed'), run('b', 'detached')], schedules: none })).toEqual({ state: 'attention', reason: 'runs-need-action' });
     expect(runStepStatus({ tasks: ['a'], runs: [run('a', 'running', null, { failure })], schedules: none })).toEqual({ state: 'attention', reason: 'runs-need-action' });
-    const refused: TaskSchedule = { task: 'a', everyHours: 6, state: 'scheduled', nextRunAt: '2026-03-02T14:00:00.000Z', mode: 'incremental', lastAttempt: { at: '2026-03-02T08:00:00.000Z', outcome: 'not-started', runId: null, message: 'src1 needs a password.' } };
+    const refused: TaskSchedule = { task: 'a', everyHours: 6, state: 'scheduled', nextRunAt: '2026-03-02T14:00:00.000Z', mode: 'incremental', lastAttempt: { at: '2026-03-02T09:00:00.000Z', outcome: 'not-started', runId: null, message: 'src1 needs a password.' } };
     expect(runStepStatus({ tasks: ['a'], runs: [run('a', 'done')], schedules: [refused] })).toEqual({ state: 'attention', reason: 'runs-need-action' });
     const skipped: TaskSchedule = { ...refused, lastAttempt: { at: '2026-03-02T08:00:00.000Z', outcome: 'skipped-active', runId: 'r1', message: 'still running' } };
     expect(runStepStatus({ tasks: ['a'], runs: [run('a', 'done')], schedules: [skipped] })).toEqual({ state: 'done' });
+    // The operator started the task by hand after the refusal and it verified: settled, until the
+    // schedule is refused again after that run.
+    const byHand = run('a', 'done', true, { createdAt: '2026-03-02T09:05:00.000Z', endedAt: '2026-03-02T09:10:00.000Z' });
+    expect(runStepStatus({ tasks: ['a'], runs: [run('a', 'done'), byHand], schedules: [refused] })).toEqual({ state: 'done' });
+    const refusedAgain: TaskSchedule = { ...refused, lastAttempt: { at: '2026-03-02T14:00:00.000Z', outcome: 'not-started', runId: null, message: 'src1 needs a password.' } };
+    expect(runStepStatus({ tasks: ['a'], runs: [byHand], schedules: [refusedAgain] })).toEqual({ state: 'attention', reason: 'runs-need-action' });
+    // A hand start that failed still says what failed, not the old refusal.
+    const failedByHand = run('a', 'failed', null, { createdAt: '2026-03-02T09:05:00.000Z' });
+    expect(runStepStatus({ tasks: ['a'], runs: [failedByHand], schedules: [refused] })).toEqual({ state: 'attention', reason: 'runs-failed' });
   });
 
   it('says its reasons in both languages', () => {
