@@ -25,10 +25,13 @@ function idTag(id: string): string {
   return id.replace(/[^A-Za-z0-9]/g, '').slice(0, 8);
 }
 
-/** Removes the exports made from report `id` (they hold its data); returns how many. */
+/**
+ * Removes the exports made from report `id` (they hold its data), print pages a PDF export left
+ * behind (`<name>.<tag>.print.html`, or an untagged `<name>.print.html`) included; returns how many.
+ */
 export async function removeExportsOf(dataDir: string, id: string): Promise<number> {
   const names = await fs.readdir(exportsDir(dataDir)).catch(() => [] as string[]);
-  const suffix = new RegExp(`^ferry-report-.*-${idTag(id)}\\.(html|csv|json|pdf)$`);
+  const suffix = new RegExp(`^ferry-report-.*-${idTag(id)}\\.(html|csv|json|pdf|(?:[0-9a-f]+\\.)?print\\.html)$`);
   const mine = names.filter((n) => suffix.test(n));
   await Promise.all(mine.map((n) => fs.rm(path.join(exportsDir(dataDir), n), { force: true })));
   return mine.length;

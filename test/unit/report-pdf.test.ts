@@ -2,7 +2,8 @@
  * The PDF export outside Electron: the print-ready page (static, no script, a CSP that allows only
  * its stylesheet, hostile names as text, the first PRINT_PAGE_MAX_ROWS rows and a note of the
  * rest), the file names, the web console's refusal that says where PDFs come from, a printer that
- * returns something other than a PDF (nothing saved), removal with the report, and which export
+ * returns something other than a PDF (nothing saved), removal with the report (print pages left
+ * behind included), and which export
  * buttons each shell shows. The printer here is a plain function; the Chromium e2e test prints for real.
  */
 import { promises as fs } from 'node:fs';
@@ -118,9 +119,13 @@ describe('PDF export', () => {
     expect((await web.dispatch('reports.export', { id: webMeta.id, format: 'html' })).ok).toBe(true);
   });
 
-  it('removes the PDF with its report', async () => {
+  it('removes the PDF with its report, and a print page a crash mid-print left behind', async () => {
     expect((await desktop.dispatch('reports.export', { id: meta.id, format: 'pdf' })).ok).toBe(true);
     expect((await exportsOf(desktop)).some((n) => n.endsWith('.pdf'))).toBe(true);
+    // What a crash between writing the page and removing it leaves (tagged, and the older untagged name).
+    const leftovers = [exportFileName('finance share', meta.finishedAt, meta.id, '3f9a0c1b.print.html'), exportFileName('finance share', meta.finishedAt, meta.id, 'print.html')];
+    for (const name of leftovers) await fs.writeFile(path.join(desktop.dataDir, 'exports', name), pages[0] as string);
+    expect(await exportsOf(desktop)).toEqual(expect.arrayContaining(leftovers));
     expect((await desktop.dispatch('reports.remove', { id: meta.id })).ok).toBe(true);
     expect(await exportsOf(desktop)).toEqual([]);
   });
