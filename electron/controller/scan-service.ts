@@ -65,7 +65,8 @@ interface Target {
 
 export class ScanService {
   private readonly store: JsonStore<typeof ScansFile>;
-  private readonly running = new Map<string, Promise<ScanRecord>>();
+  /** Tasks with a scan starting or running (reserved synchronously by start()). */
+  private readonly running = new Set<string>();
   /** Set by close(): no new host is tried and nothing more is written (an unfinished scan reads as interrupted next time). */
   private closing = false;
 
@@ -91,25 +92,35 @@ export class ScanService {
     return (await this.store.load()).scans;
   }
 
-  /** tasks.scan: checks the task and its source, records the running scan and starts it. */
+  /**
+   * tasks.scan: checks the task and its source, records the running scan and starts it. The task
+   * is reserved before the first await, so two calls at once cannot both start a scan of it.
+   */
   async start(req: CallRequestParsed<'tasks.scan'>): Promise<ScanRecord> {
     if (this.running.has(req.task)) throw new ControllerError('conflict', `A scan of task "${req.task}" is running. Wait for it to finish.`);
-    const target = await this.target(req.task);
-    const record: ScanRecord = {
-      task: req.task,
-      source: target.address.name,
-      directory: target.address.directory,
-      state: 'running',
-      host: null,
-      startedAt: new Date().toISOString(),
-      finishedAt: null,
-      summary: null,
-      estimate: null,
-      failure: null,
-    };
-    await this.put(record);
-    const done = this.scan(target, record, req.instanceGbps ?? DEFAULT_INSTANCE_GBPS, req.maxSeconds ?? DEFAULT_SCAN_MAX_SECONDS).finally(() => this.running.delete(req.task));
-    this.running.set(req.task, done);
+    this.running.add(req.task);
+    let record: ScanRecord;
+    let target: Target;
+    try {
+      target = await this.target(req.task);
+      record = {
+        task: req.task,
+        source: target.address.name,
+        directory: target.address.directory,
+        state: 'running',
+        host: null,
+        startedAt: new Date().toISOString(),
+        finishedAt: null,
+        summary: null,
+        estimate: null,
+        failure: null,
+      };
+      await this.put(record);
+    } catch (err) {
+      this.running.delete(req.task);
+      throw err;
+    }
+    void this.scan(target, record, req.instanceGbps ?? DEFAULT_INSTANCE_GBPS, req.maxSeconds ?? DEFAULT_SCAN_MAX_SECONDS).finally(() => this.running.delete(req.task));
     return record;
   }
 

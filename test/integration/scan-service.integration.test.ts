@@ -1,0 +1,86 @@
+/**
+ * The scan service's own guarantees against a real sshd host of the lab: two tasks.scan calls
+ * for one task at the same moment start exactly one scan (the other is refused with 'conflict').
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleEvents, type EventEnvelope, type ScanRecord } from '../../electron/contract/console.ts';
+import type { Controller } from '../../electron/controller/controller.ts';
+import { makeAgentDist } from '../helpers/agent-dist.ts';
+import { buildEngine } from '../helpers/engine-build.ts';
+import { addLabHosts, closeLab, contractCaller, openLabController, waitFor } from '../helpers/lab-controller.ts';
+import { createTestLab, type TestLab } from '../helpers/test-hosts.ts';
+import { tempDir } from '../helpers/test-hosts/ssh-helpers.ts';
+
+/** Where the runtime wrapper logs its arguments, in the host's own /root. */
+const ARGS_LOG = '/root/runtime-args.log';
+
+let lab: TestLab;
+let work: string;
+let controller: Controller;
+const events: EventEnvelope[] = [];
+const call = contractCaller(() => controller);
+
+/** The task's record as `scans.changed` last pushed it. */
+function lastRecord(task: string): ScanRecord | undefined {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i];
+    if (e?.event !== 'scans.changed') continue;
+    const record = consoleEvents['scans.changed'].parse(e.payload).find((s) => s.task === task);
+    if (record) return record;
+  }
+  return undefined;
+}
+
+/** A dist whose runtime is a wrapper that logs its arguments, then runs the real Node 24. */
+async function makeLoggingDist(dir: string): Promise<string> {
+  await makeAgentDist(dir);
+  const node = path.join(dir, 'runtime', 'linux-x64', 'bin', 'node');
+  await fs.rm(node);
+  await fs.writeFile(node, `#!/bin/sh\nprintf '%s\\n' "$*" >> ${ARGS_LOG}\nexec ${(await buildEngine()).node24} "$@"\n`, { mode: 0o755 });
+  return dir;
+}
+
+beforeAll(async () => {
+  work = await tempDir('ferry-scan-service-');
+  const nas = path.join(work, 'nas');
+  await fs.mkdir(path.join(nas, 'tree', 'sub'), { recursive: true });
+  for (let i = 0; i < 5; i++) await fs.writeFile(path.join(nas, 'tree', 'sub', `f${i}`), Buffer.alloc(100 * i, 1));
+  const distDir = await makeLoggingDist(path.join(work, 'dist'));
+  lab = await createTestLab({ hosts: [{ name: 'src1', binds: [{ source: nas, target: '/mnt/src' }] }] });
+  controller = await openLabController({ dataDir: path.join(work, 'data'), distDir, appVersion: '0.1.0-scan-service' }, (e) => events.push(e));
+  await addLabHosts(call, lab, ['src1']);
+  const host = (await call('hosts.list', {}))[0];
+  const tested = await call('hosts.test', { id: host?.id as string });
+  if (!tested.ok) expect((await call('hosts.trustKey', { id: tested.failure.hostId, fingerprint: tested.failure.hostKey?.fingerprint as string })).ok).toBe(true);
+  await call('tunnels.save', { tunnel: { name: 'old-nas', role: 'source', hosts: ['src1'] } });
+  await call('addresses.save', { address: { name: 'from', tunnel: 'old-nas', directory: '/mnt/src/tree' } });
+  await call('tunnels.save', { tunnel: { name: 'new-nas', role: 'destination', hosts: ['src1'] } });
+  await call('addresses.save', { address: { name: 'to', tunnel: 'new-nas', directory: '/mnt/src/copy' } });
+  await call('taskDefs.save', { task: { name: 'projects', source: 'from', destination: 'to' } });
+}, 180_000);
+
+afterAll(() => closeLab({ controller, lab, work }));
+
+describe('ScanService', () => {
+  it('starts exactly one scan when two calls for one task come at once', async () => {
+    const before = events.length;
+    const [a, b] = await Promise.all([controller.dispatch('tasks.scan', { task: 'projects' }), controller.dispatch('tasks.scan', { task: 'projects' })]);
+    const codes = [a, b].map((r) => (r.ok ? 'ok' : r.error.code)).sort();
+    expect(codes).toEqual(['conflict', 'ok']);
+    const refused = [a, b].find((r) => !r.ok);
+    expect(refused?.ok ? '' : refused?.error.message).toMatch(/is running\. Wait for it to finish/);
+    await waitFor('the scan of projects to end', () => lastRecord('projects')?.state !== 'running', 90_000);
+    const done = lastRecord('projects');
+    expect(done?.failure, JSON.stringify(done?.failure)).toBeNull();
+    expect(done?.summary?.counts.file).toBe(5);
+    // One running record was pushed: the refused call wrote nothing.
+    const runningPushes = events.slice(before).filter((e) => e.event === 'scans.changed' && consoleEvents['scans.changed'].parse(e.payload).some((s) => s.task === 'projects' && s.state === 'running'));
+    expect(runningPushes).toHaveLength(1);
+    // The task is free again once the scan ended.
+    const again = await call('tasks.scan', { task: 'projects' });
+    expect(again.state).toBe('running');
+    await waitFor('the second scan of projects to end', () => lastRecord('projects')?.state === 'done' && lastRecord('projects')?.startedAt === again.startedAt, 90_000);
+  }, 180_000);
+});
