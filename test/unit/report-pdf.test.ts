@@ -1,7 +1,7 @@
 /**
  * The PDF export outside Electron: the print-ready page (static, no script, a CSP that allows only
  * its stylesheet, hostile names as text, the first PRINT_PAGE_MAX_ROWS rows and a note of the
- * rest), the file names, the web console's refusal that says where PDFs come from, a printer that
+ * rest), the file names, a print page per export (two at once), the web console's refusal that says where PDFs come from, a printer that
  * returns something other than a PDF (nothing saved), removal with the report (print pages left
  * behind included), and which export
  * buttons each shell shows. The printer here is a plain function; the Chromium e2e test prints for real.
@@ -24,6 +24,12 @@ let tmp: string;
 let reportFile: string;
 let pages: string[];
 let answer: Uint8Array;
+/** The desktop shell's printer: reads the page it is given and answers `answer`. */
+const readPage = async (htmlFile: string): Promise<Uint8Array> => {
+  pages.push(await fs.readFile(htmlFile, 'utf8'));
+  return answer;
+};
+let printer = readPage;
 let desktop: Controller;
 let web: Controller;
 /** The report as each controller stored it (ids differ). */
@@ -44,10 +50,7 @@ beforeAll(async () => {
     dataDir: path.join(tmp, 'desktop'),
     appVersion: '0.0.0-test',
     shell: 'electron',
-    printPdf: async (htmlFile) => {
-      pages.push(await fs.readFile(htmlFile, 'utf8'));
-      return answer;
-    },
+    printPdf: (htmlFile) => printer(htmlFile),
   });
   web = await Controller.open({ dataDir: path.join(tmp, 'web'), appVersion: '0.0.0-test', shell: 'web' });
   const importInto = async (c: Controller) => {
@@ -105,6 +108,33 @@ describe('PDF export', () => {
     const csv = exportFileName('finance share', meta.finishedAt, meta.id, 'csv');
     expect(await exportsOf(desktop)).toEqual([...before, csv].sort());
     answer = Buffer.from('%PDF-1.7\n%%EOF\n');
+  });
+
+  it('gives two PDF exports of one report at once their own print page, so neither removes the other’s', async () => {
+    const printed: string[] = [];
+    let bothPrinting!: () => void;
+    const both = new Promise<void>((resolve) => (bothPrinting = resolve));
+    let first: Promise<unknown> = Promise.resolve();
+    printer = async (htmlFile) => {
+      printed.push(htmlFile);
+      const second = printed.length === 2;
+      if (second) bothPrinting();
+      await both;
+      // The second printer loads its page only after the first export finished and cleaned up.
+      if (second) await first;
+      return readPage(htmlFile);
+    };
+    try {
+      first = desktop.dispatch('reports.export', { id: meta.id, format: 'pdf' });
+      const results = await Promise.all([first, desktop.dispatch('reports.export', { id: meta.id, format: 'pdf' })]);
+      expect(results.map((r) => (r as { ok: boolean }).ok), JSON.stringify(results)).toEqual([true, true]);
+    } finally {
+      printer = readPage;
+    }
+    expect(printed).toHaveLength(2);
+    expect(printed[0]).not.toBe(printed[1]);
+    for (const page of printed) expect(path.basename(page)).toMatch(/^ferry-report-finance_share-\d{8}T\d{6}Z-[A-Za-z0-9]{8}\.[0-9a-f]{8}\.print\.html$/);
+    expect((await exportsOf(desktop)).filter((n) => n.endsWith('.print.html'))).toEqual([]);
   });
 
   it('is refused in the web console with where PDFs come from, writing nothing', async () => {
