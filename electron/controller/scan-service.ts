@@ -14,6 +14,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ScanSummary, SCAN_EXIT_NOT_A_DIRECTORY } from '../../agent/protocol/scan.ts';
+import { AGENT_NODE_FLAGS } from '../../agent/runtime-flags.ts';
 import {
   DEFAULT_INSTANCE_GBPS,
   DEFAULT_SCAN_MAX_SECONDS,
@@ -173,7 +174,7 @@ export class ScanService {
   private async scanOn(host: Host, session: SshSession, directory: string, maxSeconds: number): Promise<{ summary: ScanSummary }> {
     if (this.closing) throw new HostOpError(interruptedFailure(host.name));
     const dir = await this.agentDir(host, session);
-    const command = [`${dir}/${RUNTIME_PATH}`, `${dir}/${BUNDLE_PATH}`, 'scan', directory, '--json', '--max-seconds', String(maxSeconds)].map(shQuote).join(' ');
+    const command = [`${dir}/${RUNTIME_PATH}`, ...AGENT_NODE_FLAGS, `${dir}/${BUNDLE_PATH}`, 'scan', directory, '--json', '--max-seconds', String(maxSeconds)].map(shQuote).join(' ');
     const out = await session.exec(command, { timeoutMs: maxSeconds * 1000 + EXEC_GRACE_MS });
     const stderr = out.stderr.toString('utf8').trim();
     if (out.code === SCAN_EXIT_NOT_A_DIRECTORY) {

@@ -1,10 +1,13 @@
 /**
  * The scan service's own guarantees against a real sshd host of the lab: two tasks.scan calls
- * for one task at the same moment start exactly one scan (the other is refused with 'conflict').
+ * for one task at the same moment start exactly one scan (the other is refused with 'conflict');
+ * and the scan runs the agent's runtime with the launch flags every other launcher passes
+ * (AGENT_NODE_FLAGS), seen by a runtime wrapper that logs its arguments on the host.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_NODE_FLAGS } from '../../agent/runtime-flags.ts';
 import { consoleEvents, type EventEnvelope, type ScanRecord } from '../../electron/contract/console.ts';
 import type { Controller } from '../../electron/controller/controller.ts';
 import { makeAgentDist } from '../helpers/agent-dist.ts';
@@ -82,5 +85,14 @@ describe('ScanService', () => {
     const again = await call('tasks.scan', { task: 'projects' });
     expect(again.state).toBe('running');
     await waitFor('the second scan of projects to end', () => lastRecord('projects')?.state === 'done' && lastRecord('projects')?.startedAt === again.startedAt, 90_000);
+  }, 180_000);
+
+  it('runs the agent runtime with the launch flags every launcher passes', async () => {
+    const started = await call('tasks.scan', { task: 'projects' });
+    await waitFor('the scan of projects to end', () => lastRecord('projects')?.startedAt === started.startedAt && lastRecord('projects')?.state !== 'running', 90_000);
+    expect(lastRecord('projects')?.state).toBe('done');
+    const launches = (await fs.readFile(path.join(lab.host('src1').rootDir, path.basename(ARGS_LOG)), 'utf8')).split('\n').filter((l) => / scan \/mnt\/src\/tree /.test(l));
+    expect(launches.length).toBeGreaterThanOrEqual(2);
+    for (const line of launches) expect(line.startsWith(`${AGENT_NODE_FLAGS.join(' ')} `), line).toBe(true);
   }, 180_000);
 });
