@@ -22,7 +22,7 @@ export type PdfPrinter = (htmlFile: string) => Promise<Uint8Array>;
  * its name gives each export its own page, so one export's cleanup never removes the page another
  * export of the same report is still printing.
  */
-export async function writePrintPageFile(dataDir: string, reportFile: string, meta: ReportMeta, header: ReportHeader): Promise<string> {
+async function writePrintPageFile(dataDir: string, reportFile: string, meta: ReportMeta, header: ReportHeader): Promise<string> {
   await fs.mkdir(exportsDir(dataDir), { recursive: true, mode: 0o700 });
   const tag = randomBytes(4).toString('hex');
   const target = resolveExportFile(dataDir, exportFileName(meta.taskName, meta.finishedAt, meta.id, `${tag}.print.html`));
