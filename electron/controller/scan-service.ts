@@ -121,8 +121,24 @@ export class ScanService {
       this.running.delete(req.task);
       throw err;
     }
-    void this.scan(target, record, req.instanceGbps ?? DEFAULT_INSTANCE_GBPS, req.maxSeconds ?? DEFAULT_SCAN_MAX_SECONDS).finally(() => this.running.delete(req.task));
+    void this.scan(target, record, req.instanceGbps ?? DEFAULT_INSTANCE_GBPS, req.maxSeconds ?? DEFAULT_SCAN_MAX_SECONDS)
+      .catch((err: unknown) => this.recordBroken(record, err))
+      .finally(() => this.running.delete(req.task));
     return record;
+  }
+
+  /**
+   * A scan that threw instead of ending with a record (its host left the inventory, the store
+   * could not be written): recorded as failed so it never stays 'running'. Never throws.
+   */
+  private async recordBroken(record: ScanRecord, err: unknown): Promise<void> {
+    const reason = err instanceof Error ? err.message : String(err);
+    const failure: HostFailure = {
+      ...interruptedFailure(record.host),
+      code: 'command-failed',
+      message: `The scan of ${record.directory} stopped before it had a result: ${reason} Check the hosts of the source address in the Hosts step, then scan again.`,
+    };
+    await this.put({ ...record, state: 'failed', finishedAt: new Date().toISOString(), failure }).catch(() => undefined);
   }
 
   /**

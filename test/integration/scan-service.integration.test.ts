@@ -1,6 +1,8 @@
 /**
  * The scan service's own guarantees against a real sshd host of the lab: two tasks.scan calls
  * for one task at the same moment start exactly one scan (the other is refused with 'conflict');
+ * a scan whose host has left the inventory by the time it runs ends as a failed record that says
+ * what to do (never an unhandled rejection, never 'running' forever);
  * and the scan runs the agent's runtime with the launch flags every other launcher passes
  * (AGENT_NODE_FLAGS), seen by a runtime wrapper that logs its arguments on the host.
  */
@@ -10,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_NODE_FLAGS } from '../../agent/runtime-flags.ts';
 import { consoleEvents, type EventEnvelope, type ScanRecord } from '../../electron/contract/console.ts';
 import type { Controller } from '../../electron/controller/controller.ts';
+import { ScanService } from '../../electron/controller/scan-service.ts';
 import { makeAgentDist } from '../helpers/agent-dist.ts';
 import { buildEngine } from '../helpers/engine-build.ts';
 import { addLabHosts, closeLab, contractCaller, openLabController, waitFor } from '../helpers/lab-controller.ts';
@@ -95,4 +98,33 @@ describe('ScanService', () => {
     expect(launches.length).toBeGreaterThanOrEqual(2);
     for (const line of launches) expect(line.startsWith(`${AGENT_NODE_FLAGS.join(' ')} `), line).toBe(true);
   }, 180_000);
+
+  it('records a scan whose host left the inventory as failed, saying what to do', async () => {
+    // The inventory the task was checked against still has src1, under an id HostSessions no
+    // longer knows: the host was removed (and added again) between the check and the run.
+    const dataDir = path.join(work, 'stale-data');
+    await fs.mkdir(dataDir);
+    const pushed: ScanRecord[][] = [];
+    const stale = new ScanService({
+      dataDir,
+      sessions: controller.hostSessions,
+      plan: () => controller.plan.fullPlan(),
+      hosts: async () => (await controller.hosts.list()).map((h) => ({ ...h, id: `removed-${h.id}` })),
+      appVersion: '0.1.0-scan-service',
+      distDir: path.join(work, 'dist'),
+      onChanged: (scans) => pushed.push(scans),
+    });
+    await stale.open();
+    const started = await stale.start({ task: 'projects' });
+    expect(started.state).toBe('running');
+    await waitFor('the stale scan to end', () => pushed.at(-1)?.find((s) => s.task === 'projects')?.state !== 'running', 15_000);
+    const record = (await stale.list()).find((s) => s.task === 'projects');
+    expect(record).toMatchObject({ state: 'failed', summary: null, failure: { code: 'command-failed' } });
+    expect(record?.failure?.message).toMatch(/stopped before it had a result: No host with id removed-.*Check the hosts of the source address in the Hosts step, then scan again\./);
+    expect(record?.finishedAt).not.toBeNull();
+    // The task is free again: the next call starts (and ends) another scan instead of 'conflict'.
+    const next = await stale.start({ task: 'projects' });
+    expect(next.state).toBe('running');
+    await waitFor('the second stale scan to end', async () => (await stale.list()).find((s) => s.task === 'projects' && s.startedAt === next.startedAt)?.state === 'failed', 30_000);
+  }, 60_000);
 });
