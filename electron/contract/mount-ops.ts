@@ -41,7 +41,7 @@ export const SUDO_PREFIX = 'sudo -n ';
 export const MountFinding = z.object({
   severity: z.enum(['error', 'warning']),
   /**
-   * Stable: dir-missing, not-a-directory, not-a-mount, inside-mount, not-nfs, spec-mismatch,
+   * Stable: cannot-inspect, dir-missing, not-a-directory, not-a-mount, inside-mount, not-nfs, spec-mismatch,
    * unreadable, read-only, not-writable, an NFS MountWarning code; for the tunnel:
    * different-mounts, different-directories (same storage, another directory of it), host-not-in-inventory.
    */
@@ -73,7 +73,8 @@ export const MountHostCheck = z.discriminatedUnion('ok', [
     ...hostRef,
     /** 'ok' when there is no finding at all; 'findings' otherwise (see `findings` for their severity). */
     verdict: z.enum(['ok', 'findings']),
-    state: z.enum(['missing', 'not-a-directory', 'present']),
+    /** 'cannot-inspect': the SSH user cannot search the directory or an ancestor (finding cannot-inspect). */
+    state: z.enum(['missing', 'not-a-directory', 'present', 'cannot-inspect']),
     /** The directory is itself a mount point. */
     isMount: z.boolean(),
     /** The mount the directory is on (its own or a parent's); null when it is missing. */
@@ -118,6 +119,11 @@ export const MountOutcome = z.enum([
   'other-mount',
   /** The directory has entries and is not a mount: refused (a mount would hide them). */
   'directory-not-empty',
+  /**
+   * The SSH user cannot search the directory or its nearest existing ancestor, so Ferry cannot tell
+   * what a mount there would cover: refused.
+   */
+  'cannot-inspect',
   'not-a-directory',
   /** The SSH user is not root and sudo was not asked for. */
   'root-needed',

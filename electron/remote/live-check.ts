@@ -29,7 +29,7 @@ export type FindingSeverity = 'error' | 'warning';
 
 export interface LiveFinding {
   severity: FindingSeverity;
-  /** Stable: host-unreachable, dir-missing, not-a-directory, not-a-mount, inside-mount, not-nfs,
+  /** Stable: host-unreachable, cannot-inspect, dir-missing, not-a-directory, not-a-mount, inside-mount, not-nfs,
    * unreadable, read-only, not-writable, different-mounts, an NFS MountWarning code, or a
    * prerequisite code (cpu-cores, memory, disk-free). */
   code: string;
@@ -58,15 +58,21 @@ const SHARED_FS = /^(nfs|nfs4|cifs|smb3|ceph|glusterfs|fuse\.\w+|9p|lustre|gpfs)
 
 /** What the dir script saw at one directory on one host. */
 export interface DirFacts {
-  state: 'missing' | 'not-a-directory' | 'present';
-  /** The directory with symlinks resolved (pwd -P). */
+  /**
+   * 'cannot-inspect': the SSH user cannot search the directory or its nearest existing ancestor
+   * (see `blocked`), so Ferry cannot tell whether it exists, what is in it or whether it is a mount.
+   */
+  state: 'missing' | 'not-a-directory' | 'present' | 'cannot-inspect';
+  /** The directory with symlinks resolved (pwd -P); '' when not present. */
   real: string;
   dev: string;
   readable: boolean;
-  /** Whether the directory has no entries (false when it cannot be listed). */
-  empty: boolean;
+  /** Whether the directory has no entries; null when it cannot be listed (or is not present). */
+  empty: boolean | null;
   /** Only for destination checks: null when writable, else the error text. */
   writeError: string | null;
+  /** For 'cannot-inspect': the path the SSH user cannot search (the directory or an ancestor); else null. */
+  blocked: string | null;
 }
 
 /** One directory to check on a host, and what it is for. */
@@ -88,8 +94,21 @@ export interface HostDirResult {
   facts: DirFacts;
   /** The mount the directory is on (its own mount point or a parent's), null when missing. */
   mount: MountInfoLine | null;
+  /**
+   * Mounts whose mount point is the directory (as given, or its real path), in mountinfo order:
+   * the last is the topmost. Read from /proc/self/mountinfo, which any user can read, so this
+   * holds even when the directory itself could not be inspected.
+   */
+  mountsAt: MountInfoLine[];
 }
 
+/**
+ * Every fact is a labelled line ("state present", "real /mnt/nas", ...), so a command that prints
+ * nothing (cd into a directory the user cannot search) can never shift the others. A path that
+ * does not show up to `[ -e ]` is only 'missing' when its nearest existing ancestor is a directory
+ * the SSH user can search: otherwise (EACCES, or a link that cannot be followed) it is
+ * 'cannot-inspect', because a check as this user says nothing about what root would find there.
+ */
 function dirScript(checks: DirTarget[]): string {
   const tag = randomBytes(4).toString('hex');
   const lines = ['export LC_ALL=C'];
@@ -97,15 +116,19 @@ function dirScript(checks: DirTarget[]): string {
     lines.push(
       `d=${shQuote(c.directory)}`,
       mark(`dir ${i}`),
-      'if [ ! -e "$d" ]; then echo missing',
-      'elif [ ! -d "$d" ]; then echo not-a-directory',
+      'p="$d"; while [ ! -e "$p" ] && [ ! -L "$p" ]; do p=$(dirname "$p"); done',
+      'if [ -L "$p" ] && [ ! -e "$p" ]; then echo "state cannot-inspect"; echo "blocked $p"',
+      'elif [ "$p" != "$d" ]; then',
+      '  if [ -d "$p" ] && [ ! -x "$p" ]; then echo "state cannot-inspect"; echo "blocked $p"; else echo "state missing"; fi',
+      'elif [ ! -d "$d" ]; then echo "state not-a-directory"',
+      'elif ! real=$(cd "$d" 2>/dev/null && pwd -P); then echo "state cannot-inspect"; echo "blocked $d"',
       'else',
-      '  echo present; (cd "$d" && pwd -P); stat -L -c %d "$d"',
-      '  if ls -A "$d" > /dev/null 2>&1 && [ -r "$d" ] && [ -x "$d" ]; then echo readable; else echo unreadable; fi',
-      '  if [ -z "$(ls -A "$d" 2>/dev/null | head -n 1)" ] && ls -A "$d" > /dev/null 2>&1; then echo empty; else echo not-empty; fi',
+      '  echo "state present"; echo "real $real"; echo "dev $(stat -L -c %d "$d")"',
+      '  if ls -A "$d" > /dev/null 2>&1 && [ -r "$d" ] && [ -x "$d" ]; then echo "access readable"; else echo "access unreadable"; fi',
+      '  if ! ls -A "$d" > /dev/null 2>&1; then echo "listing unlisted"; elif [ -z "$(ls -A "$d" | head -n 1)" ]; then echo "listing empty"; else echo "listing entries"; fi',
     );
     if (c.role === 'destination') {
-      lines.push(`  t="$d/.ferry-check-${tag}-${i}"`, '  if err=$( (: > "$t") 2>&1 ); then rm -f "$t"; echo writable; else echo "write-error $err"; fi');
+      lines.push(`  t="$d/.ferry-check-${tag}-${i}"`, '  if err=$( (: > "$t") 2>&1 ); then rm -f "$t"; echo "write ok"; else echo "write error $err"; fi');
     }
     lines.push('fi');
   });
@@ -113,16 +136,37 @@ function dirScript(checks: DirTarget[]): string {
   return lines.join('\n');
 }
 
+/** The labelled lines of one directory's section: label -> rest of the line (the first line wins). */
+function labelled(lines: string[]): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of lines) {
+    const m = /^(state|blocked|real|dev|access|listing|write) ?(.*)$/.exec(line);
+    if (m?.[1] && !fields.has(m[1])) fields.set(m[1], m[2] ?? '');
+  }
+  return fields;
+}
+
 function parseDir(lines: string[], destination: boolean): DirFacts {
-  const [state = '', real = '', dev = '', readable = '', empty = '', write = ''] = lines.map((l) => l.trim());
-  if (state !== 'present') return { state: state === 'not-a-directory' ? 'not-a-directory' : 'missing', real: '', dev: '', readable: false, empty: false, writeError: null };
+  const f = labelled(lines);
+  const state = f.get('state')?.trim() ?? '';
+  const absent = { real: '', dev: '', readable: false, empty: null, writeError: null, blocked: null };
+  if (state === 'cannot-inspect') return { ...absent, state, blocked: f.get('blocked') || null };
+  if (state === 'not-a-directory') return { ...absent, state };
+  if (state !== 'present') return { ...absent, state: 'missing' };
+  const real = f.get('real') ?? '';
+  // A present directory without its real path was not fully inspected: never guess at it.
+  if (!real.startsWith('/')) return { ...absent, state: 'cannot-inspect' };
+  const dev = f.get('dev')?.trim() ?? '';
+  const listing = f.get('listing')?.trim();
+  const write = f.get('write')?.trim() ?? '';
   return {
     state: 'present',
     real,
     dev: /^\d+$/.test(dev) ? majorMinorOf(BigInt(dev)) : '',
-    readable: readable === 'readable',
-    empty: empty === 'empty',
-    writeError: destination && write !== 'writable' ? write.replace(/^write-error\s*/, '').replace(/^.*?: /, '') || 'unknown error' : null,
+    readable: f.get('access')?.trim() === 'readable',
+    empty: listing === 'empty' ? true : listing === 'entries' ? false : null,
+    writeError: destination && write !== 'ok' ? write.replace(/^error\s*/, '').replace(/^.*?: /, '') || 'unknown error' : null,
+    blocked: null,
   };
 }
 
@@ -154,6 +198,11 @@ export function directoryFindings(r: HostDirResult): LiveFinding[] {
   const error = (code: string, message: string) => out.push({ severity: 'error', code, ...base, message });
   const warning = (code: string, message: string) => out.push({ severity: 'warning', code, ...base, message });
   const mountHint = check.mountHint ?? `for example: mount -t nfs -o vers=3,hard,noresvport SERVER:/EXPORT ${dir}`;
+  if (facts.state === 'cannot-inspect') {
+    const where = facts.blocked === null || facts.blocked === dir ? `${dir} itself` : `${facts.blocked}, on the way to it`;
+    error('cannot-inspect', `The SSH user on ${host} cannot search ${where}, so Ferry cannot tell whether ${dir} exists, what is in it or whether it is a mount. Give the user search permission there (chmod o+x, or a group it is in), or log in as root, then check again.`);
+    return out;
+  }
   if (facts.state === 'missing') {
     error('dir-missing', `${dir} does not exist on ${host}. Mount the ${check.role} NAS there (create the mount point and mount it: ${mountHint}), or correct the directory of ${owner(check)}.`);
     return out;
@@ -216,7 +265,8 @@ export async function inspectDirectories(session: SshSession, host: string, chec
   const mounts = parseMountInfo((out.sections.get('mountinfo') ?? []).join('\n'));
   return checks.map((check, i) => {
     const d = parseDir(out.sections.get(`dir ${i}`) ?? [], check.role === 'destination');
-    return { host, check, facts: d, mount: d.state === 'present' ? findMountFor(mounts, d.real, d.dev || undefined) : null };
+    const mountsAt = mounts.filter((m) => m.mountPoint === check.directory || (d.real !== '' && m.mountPoint === d.real));
+    return { host, check, facts: d, mount: d.state === 'present' ? findMountFor(mounts, d.real, d.dev || undefined) : null, mountsAt };
   });
 }
 

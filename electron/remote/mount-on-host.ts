@@ -1,7 +1,7 @@
 /**
  * Mounting a NAS export on one host over an open SSH session, for the console's mounts.apply:
  * looks at the directory first and refuses what a mount would break (another mount there, a
- * directory with entries, a file), then runs `mkdir -p DIR` and the exact recommended mount command
+ * directory with entries, a file) or what the SSH user cannot see (the mount runs as root), then runs `mkdir -p DIR` and the exact recommended mount command
  * (electron/contract/mount-ops.ts), as root or through `sudo -n`. Never mounts over a mount, never
  * types a sudo password (sudo -n fails instead, and that becomes 'sudo-password-needed'), never
  * unmounts anything. Returns what it did as an outcome code with the command, exit status and
@@ -11,7 +11,7 @@ import { mountCommandFor, mountPointCommandFor, SUDO_PREFIX, type MountOutcome }
 import type { MountSpec } from '../contract/plan.ts';
 import { runScript } from '../hosts/remote-script.ts';
 import type { SshSession } from '../ssh/session.ts';
-import { describeMount, inspectDirectories, isMountPoint } from './live-check.ts';
+import { describeMount, inspectDirectories, type HostDirResult } from './live-check.ts';
 
 /** A mount to a NAS that does not answer can take a while before mount.nfs gives up. */
 export const MOUNT_TIMEOUT_MS = 150_000;
@@ -57,6 +57,35 @@ function sudoMessage(outcome: MountOutcome, host: string, user: string): string 
   }
 }
 
+/**
+ * Why Ferry must not mount at the directory, or null. The mount points come first and from
+ * /proc/self/mountinfo alone, so another mount is refused even when the SSH user cannot search the
+ * directory (the mount runs as root, which can). The checks below it ran as the SSH user: what that
+ * user cannot see is refused, never read as missing or empty.
+ */
+function refuse(seen: HostDirResult, host: string, spec: MountSpec): { outcome: MountOutcome; message: string } | null {
+  const dir = spec.directory;
+  // Linux stacks mounts: the topmost one at the directory is what it shows.
+  const top = seen.mountsAt.at(-1);
+  if (top) {
+    if (sameSource(top.source, spec)) return { outcome: 'already-mounted', message: `${dir} on ${host} already is a mount of ${spec.server}:${spec.export} (${top.fsType}). Nothing was run.` };
+    return { outcome: 'other-mount', message: `${dir} on ${host} already is a mount of something else: ${describeMount(top)}. Ferry never mounts over another mount. If that mount is not needed, unmount it yourself (umount ${dir}); otherwise choose another directory.` };
+  }
+  const { facts } = seen;
+  if (facts.state === 'cannot-inspect' || (facts.state === 'present' && facts.empty === null)) {
+    const where = facts.blocked === null || facts.blocked === dir ? dir : `${facts.blocked} (on the way to ${dir})`;
+    return {
+      outcome: 'cannot-inspect',
+      message: `The SSH user on ${host} cannot look into ${where}, so Ferry cannot tell whether ${dir} exists, holds files or is a mount, and does not mount there blind. Give the user search and read permission there, or log in as root, or run the command on ${host} yourself after checking the directory; then mount again.`,
+    };
+  }
+  if (facts.state === 'not-a-directory') return { outcome: 'not-a-directory', message: `${dir} on ${host} is a file, not a directory. Ferry does not replace it: choose another directory in the mount spec, or remove the file yourself.` };
+  if (facts.state === 'present' && facts.empty === false) {
+    return { outcome: 'directory-not-empty', message: `${dir} on ${host} is not empty and is not a mount: a mount there would hide its files. Move them away or choose an empty directory, then mount again.` };
+  }
+  return null;
+}
+
 async function remoteUid(session: SshSession): Promise<number | null> {
   const out = await runScript(session, 'id -u\n', STEP_TIMEOUT_MS);
   const uid = Number(out.stdout.trim());
@@ -75,14 +104,8 @@ export async function mountOnHost(session: SshSession, host: string, user: strin
 
   const [seen] = await inspectDirectories(session, host, [{ directory: dir, role: 'source', tunnel: spec.tunnel }]);
   if (!seen) throw new Error(`The directory check on ${host} returned nothing.`);
-  if (seen.facts.state === 'not-a-directory') return nothing('not-a-directory', `${dir} on ${host} is a file, not a directory. Ferry does not replace it: choose another directory in the mount spec, or remove the file yourself.`);
-  if (seen.mount && isMountPoint(seen)) {
-    if (sameSource(seen.mount.source, spec)) return nothing('already-mounted', `${dir} on ${host} already is a mount of ${spec.server}:${spec.export} (${seen.mount.fsType}). Nothing was run.`);
-    return nothing('other-mount', `${dir} on ${host} already is a mount of something else: ${describeMount(seen.mount)}. Ferry never mounts over another mount. If that mount is not needed, unmount it yourself (umount ${dir}); otherwise choose another directory.`);
-  }
-  if (seen.facts.state === 'present' && !seen.facts.empty) {
-    return nothing('directory-not-empty', `${dir} on ${host} is not empty and is not a mount: a mount there would hide its files. Move them away or choose an empty directory, then mount again.`);
-  }
+  const refusal = refuse(seen, host, spec);
+  if (refusal) return nothing(refusal.outcome, refusal.message);
 
   const uid = await remoteUid(session);
   const viaSudo = uid !== 0 && options.useSudo;

@@ -248,6 +248,63 @@ describe('mounts.apply', () => {
     expect((await lab.host('m1').exec('test -e /mnt/user-nas; echo $?')).stdout.trim()).toBe('1');
   });
 
+  describe('where the SSH user cannot look but root can (the mount runs through sudo)', () => {
+    const applyAsSudoer = async (directory: string, exportPath: string) => {
+      await saveMount('by-sudo', directory, exportPath);
+      const before = await mountsOn('m1');
+      const result = await call('mounts.apply', { tunnel: 'by-sudo', directory, hostIds: [ids['m1-sudo'] as string], useSudo: true, confirm: true });
+      // Refused before anything ran: the mount table is as it was.
+      expect(await mountsOn('m1')).toBe(before);
+      const h = result.hosts[0];
+      if (!h?.ok) throw new Error(`m1-sudo was not reached: ${JSON.stringify(h)}`);
+      expect(h).toMatchObject({ command: null, exitCode: null });
+      return { h, check: reached(result.check, 'm1-sudo') };
+    };
+
+    beforeAll(async () => {
+      // /mnt/locked is root's 0700 directory: the SSH user cannot see what is inside; root can.
+      await lab.host('m1').exec(
+        [
+          'mkdir -p /mnt/locked/full /mnt/locked/mounted /mnt/locked/own /mnt/private /mnt/secret',
+          'echo keep > /mnt/locked/full/precious.txt',
+          `mount -t tmpfs -o size=1m ${NAS}:/share/other /mnt/locked/mounted`,
+          `mount -t tmpfs -o size=1m ${NAS}:/share/own /mnt/locked/own`,
+          `mount -t tmpfs -o size=1m,mode=700 ${NAS}:/share/secret /mnt/secret`,
+          'chmod 700 /mnt/locked /mnt/private',
+        ].join(' && '),
+      );
+      expect((await lab.host('m1').exec(`su -s /bin/sh ${SUDO_USER} -c 'test -e /mnt/locked/full; echo $?'`)).stdout.trim()).toBe('1');
+    });
+
+    it('refuses a directory with files under a directory the user cannot search, rather than reading it as missing', async () => {
+      const { h, check } = await applyAsSudoer('/mnt/locked/full', '/share/full');
+      expect(h.outcome).toBe('cannot-inspect');
+      expect(h.message).toContain('cannot look into /mnt/locked (on the way to /mnt/locked/full)');
+      expect((await lab.host('m1').exec('cat /mnt/locked/full/precious.txt')).stdout).toBe('keep\n');
+      // The check says the same, not "does not exist".
+      expect(check).toMatchObject({ state: 'cannot-inspect', mount: null });
+      expect(codes(check)).toEqual(['cannot-inspect']);
+      expect(check.findings[0]?.message).toContain('cannot search /mnt/locked, on the way to it');
+    });
+
+    it('refuses another mount there, and leaves the spec\'s own mount alone, from /proc/self/mountinfo', async () => {
+      const other = await applyAsSudoer('/mnt/locked/mounted', '/share/mine');
+      expect(other.h.outcome).toBe('other-mount');
+      expect(other.h.message).toContain(`already is a mount of something else: ${NAS}:/share/other (tmpfs) on /mnt/locked/mounted`);
+      const own = await applyAsSudoer('/mnt/locked/own', '/share/own');
+      expect(own.h.outcome).toBe('already-mounted');
+    });
+
+    it('does not call a directory the user cannot search "not empty", nor a mount of its own export "not a mount"', async () => {
+      const empty = await applyAsSudoer('/mnt/private', '/share/private');
+      expect(empty.h.outcome).toBe('cannot-inspect');
+      expect(empty.h.message).toContain('cannot look into /mnt/private,');
+      expect(empty.check).toMatchObject({ state: 'cannot-inspect' });
+      const secret = await applyAsSudoer('/mnt/secret', '/share/secret');
+      expect(secret.h.outcome).toBe('already-mounted');
+    });
+  });
+
   it('with passwordless sudo for mkdir and mount: runs both through sudo -n as root', async () => {
     await saveMount('by-sudo', '/mnt/sudo-nas', '/share/sudo');
     const result = await call('mounts.apply', { tunnel: 'by-sudo', directory: '/mnt/sudo-nas', hostIds: [ids['m1-sudo'] as string], useSudo: true, confirm: true });
