@@ -34,13 +34,17 @@ export function runScanCommand(argv: string[]): number {
       return 2;
     }
   }
-  const root = path.resolve(positionals[0] as string);
+  const given = path.resolve(positionals[0] as string);
   let problem: string | null;
+  let root = given;
   try {
-    const st = fs.statSync(root, { throwIfNoEntry: false });
-    problem = !st ? `${root} does not exist.` : st.isDirectory() ? null : `${root} is not a directory.`;
+    const st = fs.statSync(given, { throwIfNoEntry: false });
+    problem = !st ? `${given} does not exist.` : st.isDirectory() ? null : `${given} is not a directory.`;
+    // The walk lstat's its root, so a root that is a symlink is scanned as what it points to (as
+    // the engine's mount guard resolves it), not as one link and nothing below.
+    if (!problem) root = fs.realpathSync(given);
   } catch (err) {
-    problem = `${root} cannot be examined (${err instanceof Error ? err.message : String(err)}).`;
+    problem = `${given} cannot be examined (${err instanceof Error ? err.message : String(err)}).`;
   }
   if (problem) {
     console.error(problem);

@@ -48,8 +48,10 @@ export async function runScanCli(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new CliUsageError(`scan needs exactly one DIR.\n${USAGE}`);
   const maxSeconds = values['max-seconds'] === undefined ? undefined : Number(values['max-seconds']);
   if (maxSeconds !== undefined && !(Number.isFinite(maxSeconds) && maxSeconds >= 0)) throw new CliUsageError(`--max-seconds wants a number of seconds (0 or more), not "${values['max-seconds']}".`);
-  const root = path.resolve(positionals[0] as string);
-  if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) throw new CliUsageError(`${root} is not a directory. Give the directory to analyse.`);
+  const given = path.resolve(positionals[0] as string);
+  if (!fs.statSync(given, { throwIfNoEntry: false })?.isDirectory()) throw new CliUsageError(`${given} is not a directory. Give the directory to analyse.`);
+  // A root that is a symlink is scanned as the directory it points to (the walk lstat's its root).
+  const root = fs.realpathSync(given);
   const r = scanTree(root, maxSeconds === undefined ? {} : { maxSeconds });
   console.log(values.json ? JSON.stringify(r) : formatScanSummary(r));
   return 0;

@@ -3,7 +3,8 @@
 // writable); a 100-level chain flagged as deep nesting; a thousand near-empty directories flagged
 // as latency-bound; an unreadable directory counted; a time limit giving a partial summary; and
 // the agent's `scan` subcommand printing the same summary (its schema checked) and refusing a
-// missing directory with its own exit code.
+// missing directory with its own exit code; and a root given as a symlink to a directory scanned
+// as the directory it points to, by the agent and by `ferry scan`.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanTree } from '../../agent/probe/scan.ts';
 import { runScanCommand } from '../../agent/probe/scan-command.ts';
-import { buildEngine } from '../helpers/engine-build.ts';
+import { buildEngine, runCliSync } from '../helpers/engine-build.ts';
 import { DEEP_NESTING_LEVELS, HUGE_DIR_ENTRIES, SCAN_EXIT_NOT_A_DIRECTORY, ScanSummary } from '../../agent/protocol/scan.ts';
 import { makeDeepChain, removeTree } from '../helpers/make-tree.ts';
 
@@ -146,5 +147,33 @@ describe('agent.mjs scan', () => {
     expect(missing.stderr).toMatch(/does not exist/);
     expect(run(path.join(dir, 'known')).status).toBe(2); // no --json
     expect(runScanCommand([path.join(dir, 'known'), '--json', '--max-seconds', 'soon'])).toBe(2);
+  }, 120_000);
+});
+
+describe('a source root that is a symlink to a directory', () => {
+  it('is scanned as the directory it points to, by the agent and by ferry scan', async () => {
+    const real = path.join(dir, 'behind-link');
+    fs.mkdirSync(path.join(real, 'sub'), { recursive: true });
+    for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(real, 'sub', `f${i}`), Buffer.alloc(10 * (i + 1), 2));
+    const link = path.join(dir, 'root-link');
+    fs.symlinkSync(real, link);
+    const engine = await buildEngine();
+    const agent = spawnSync(engine.node24, [engine.agentBundle, 'scan', link, '--json'], { encoding: 'utf8' });
+    expect(agent.status, agent.stderr).toBe(0);
+    const fromAgent = ScanSummary.parse(JSON.parse(agent.stdout.trim()));
+    expect(fromAgent.counts).toMatchObject({ file: 4, dir: 1, symlink: 0 });
+    expect(fromAgent.entries).toBe(5);
+    expect(fromAgent.bytes).toBe(10 + 20 + 30 + 40);
+    expect(fromAgent.root).toBe(fs.realpathSync(real));
+    const cli = runCliSync(engine, ['scan', link, '--json']);
+    expect(cli.code, cli.stderr).toBe(0);
+    const fromCli = ScanSummary.parse(JSON.parse(cli.stdout.trim()));
+    expect(fromCli.entries).toBe(5);
+    expect(fromCli.bytes).toBe(100);
+    // A link to a file is still not a directory to scan.
+    fs.symlinkSync(path.join(real, 'sub', 'f0'), path.join(dir, 'file-link'));
+    const fileLink = spawnSync(engine.node24, [engine.agentBundle, 'scan', path.join(dir, 'file-link'), '--json'], { encoding: 'utf8' });
+    expect(fileLink.status).toBe(SCAN_EXIT_NOT_A_DIRECTORY);
+    expect(fileLink.stderr).toMatch(/is not a directory/);
   }, 120_000);
 });
