@@ -1,7 +1,8 @@
 // The runs store as a cache of Ferry's runs: it subscribes to runs.changed and runs.progress
 // before it loads the list (so a reload reconnects without a gap), keeps the newest snapshot of
 // each run, and turns a start's typed failure into a question: an unknown key is trusted with
-// hosts.trustKey and the task started again; a password goes back with the host it is for.
+// hosts.trustKey and the task started again; a password goes back with the host it is for. A
+// schedule load failure is kept apart from the run list's problem.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { HostFailure, Run, RunSnapshot } from '../../electron/contract/console.ts';
 import type { ConsoleClient } from '../../renderer/src/api/client.ts';
@@ -75,5 +76,23 @@ describe('runs store', () => {
     expect(await given).toBeNull();
     expect(store.question).toBeNull();
     expect(store.startProblems.projects?.failure?.code).toBe('unreachable');
+  });
+
+  it('keeps a schedule load failure apart from the run list, and clears it when schedules arrive', async () => {
+    const store = useRunsStore();
+    const init = store.init();
+    transport.answer('runs.schedule', { ok: false, error: { code: 'internal', message: 'Ferry hit an unexpected error: plan.json: EIO.' } });
+    transport.answer('runs.list', { ok: true, result: [run('r1')] });
+    await init;
+    await flush();
+    expect(store.scheduleProblem?.message).toMatch(/plan\.json: EIO/);
+    expect(store.error).toBeNull();
+    // The next run list leaves it (it is not a run-list problem); the next schedules clear it.
+    client.event({ event: 'runs.changed', payload: [run('r1'), run('r2')] });
+    expect(store.scheduleProblem?.message).toMatch(/plan\.json: EIO/);
+    const schedule = { task: 'projects', everyHours: 6, state: 'scheduled', nextRunAt: '2026-01-01T06:00:00.000Z', mode: 'incremental', lastAttempt: null } as const;
+    client.event({ event: 'runs.schedule', payload: [schedule] });
+    expect(store.scheduleProblem).toBeNull();
+    expect(store.scheduleByTask.get('projects')?.nextRunAt).toBe(schedule.nextRunAt);
   });
 });

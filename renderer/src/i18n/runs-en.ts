@@ -96,6 +96,7 @@ export const runsEn = {
     nextWhileActive: (at: string, hours: string) => `Next incremental run ${at} (every ${hours} h), skipped if the current run is still going then`,
     skipped: (at: string) => `The run due ${at} was skipped: a run of this task was still going.`,
     notStarted: (at: string) => `The run due ${at} did not start:`,
+    loadFailed: 'The repeat schedule could not be loaded:',
     trigger: 'Scheduled',
     triggerTitle: 'Started by the task’s repeat schedule, as an incremental run',
   },

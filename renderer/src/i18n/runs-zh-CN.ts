@@ -93,6 +93,7 @@ export const runsZhCN: typeof runsEn = {
     nextWhileActive: (at: string, hours: string) => `下次增量运行：${at}（每 ${hours} 小时）；届时若当前运行仍未结束，则跳过这一次`,
     skipped: (at: string) => `原定于 ${at} 的运行已跳过：此任务的另一次运行仍在进行。`,
     notStarted: (at: string) => `原定于 ${at} 的运行未能启动：`,
+    loadFailed: '无法加载重复计划：',
     trigger: '定时',
     triggerTitle: '由任务的重复计划启动，以增量方式运行',
   },

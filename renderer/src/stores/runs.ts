@@ -44,6 +44,8 @@ export const useRunsStore = defineStore('ferry.runs', () => {
   const controlProblems = ref<Record<string, Problem | null>>({});
   /** The repeat schedule of every task that has one (replaced whole by each event). */
   const schedules = ref<TaskSchedule[]>([]);
+  /** Why the last runs.schedule call failed (null once schedules load or arrive); not a run-list problem. */
+  const scheduleProblem = ref<Problem | null>(null);
 
   let scheduleRevision = 0;
 
@@ -53,16 +55,17 @@ export const useRunsStore = defineStore('ferry.runs', () => {
   function applySchedules(next: TaskSchedule[]): void {
     scheduleRevision += 1;
     schedules.value = next;
+    scheduleProblem.value = null;
   }
 
-  /** The schedules; a failure leaves the last known ones (the run list shows the load problem). */
+  /** The schedules; a failure leaves the last known ones and is kept in `scheduleProblem`. */
   async function loadSchedules(): Promise<void> {
     const seen = scheduleRevision;
     try {
       const next = await consoleApi().call('runs.schedule', {});
       if (scheduleRevision === seen) applySchedules(next);
     } catch (err) {
-      error.value ??= describeError(err);
+      if (scheduleRevision === seen) scheduleProblem.value = describeError(err);
     }
   }
 
@@ -192,6 +195,7 @@ export const useRunsStore = defineStore('ferry.runs', () => {
     latestByTask,
     schedules,
     scheduleByTask,
+    scheduleProblem,
     init,
     load,
     refresh,
