@@ -29,8 +29,8 @@ let startAnswer: (task: string) => Promise<RunStarted>;
 let published: TaskSchedule[][];
 /** Tasks the stand-in service is starting or watching (a cancelled run's watch ending). */
 let busy: Set<string>;
-/** The loaders' next read fails once with this error (a plan or a runs store that cannot be read). */
-let failNext: { loader: 'tasks' | 'runs'; error: Error } | null;
+/** The loaders' next reads fail with this error (a plan or a runs store that cannot be read): once, or `times`. */
+let failNext: { loader: 'tasks' | 'runs'; error: Error; times?: number } | null;
 const open: RunScheduler[] = [];
 
 function task(name: string, repeatEveryHours: number | null): PlanTask {
@@ -55,7 +55,8 @@ async function startRun(name: string): Promise<RunStarted> {
 function failOnce(loader: 'tasks' | 'runs'): null {
   const fail = failNext;
   if (fail?.loader !== loader) return null;
-  failNext = null;
+  const left = (fail.times ?? 1) - 1;
+  failNext = left > 0 ? { ...fail, times: left } : null;
   throw fail.error;
 }
 
@@ -313,5 +314,14 @@ describe('run scheduler', () => {
     clock.advance(WAKE_CHECK_MS);
     await vi.waitFor(() => expect(published.at(-1)?.[0]?.problem).toBeUndefined());
     expect(clock.timers).toBe(1);
+  });
+
+  it('says why through list() while a failing check left no schedule to carry the problem', async () => {
+    runs = [run('nightly', 'done', T0 - 2 * HOUR, T0)];
+    failNext = { loader: 'tasks', error: new Error('plan.json: EACCES'), times: 2 };
+    const s = await openScheduler();
+    await expect(s.list()).rejects.toThrow(/could not be checked \(plan\.json: EACCES\)/);
+    expect(clock.timers).toBe(1);
+    await expect(s.list()).resolves.toMatchObject([{ task: 'nightly', nextRunAt: iso(T0 + 6 * HOUR) }]);
   });
 });
