@@ -12,14 +12,27 @@ import { RECOMMENDED_NFS_OPTIONS } from '../../agent/protocol/nfs.ts';
 import { HostFailure } from './host-ops.ts';
 import { MountDirectory, PlanName, type MountSpec } from './plan.ts';
 
+/** Words a shell takes as they are (no blanks, quotes, globs or expansions). */
+const PLAIN_WORD = /^[A-Za-z0-9_./:=@%+,-]+$/;
+
 /**
  * Quotes one word for a POSIX shell, leaving plain words (addresses, paths) as they are. "[" and "]"
  * are not plain: unquoted they are a glob (/mnt/nas[1] could become /mnt/nas1), so IPv6 servers
  * ([fd00::5]:/export) are quoted.
  */
 function shellWord(value: string): string {
-  if (/^[A-Za-z0-9_./:=@%+,-]+$/.test(value)) return value;
+  if (PLAIN_WORD.test(value)) return value;
   return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The arguments of the mount command, one per word (what `mount` receives). */
+export function mountArgvFor(spec: Pick<MountSpec, 'server' | 'export' | 'directory'>): string[] {
+  return ['mount', '-t', 'nfs', '-o', RECOMMENDED_NFS_OPTIONS.join(','), `${spec.server}:${spec.export}`, spec.directory];
+}
+
+/** The arguments of `mkdir -p DIR`, run before the mount command. */
+export function mountPointArgvFor(directory: string): string[] {
+  return ['mkdir', '-p', directory];
 }
 
 /**
@@ -27,12 +40,23 @@ function shellWord(value: string): string {
  * by `mounts.apply`. Values with shell metacharacters are quoted, so what is shown is safe to run.
  */
 export function mountCommandFor(spec: Pick<MountSpec, 'server' | 'export' | 'directory'>): string {
-  return `mount -t nfs -o ${RECOMMENDED_NFS_OPTIONS.join(',')} ${shellWord(`${spec.server}:${spec.export}`)} ${shellWord(spec.directory)}`;
+  return mountArgvFor(spec).map(shellWord).join(' ');
 }
 
 /** `mkdir -p DIR`, run before the mount command. */
 export function mountPointCommandFor(directory: string): string {
-  return `mkdir -p ${shellWord(directory)}`;
+  return mountPointArgvFor(directory).map(shellWord).join(' ');
+}
+
+/**
+ * A sudoers Cmnd for exactly these arguments ("/usr/bin/mount -t nfs -o vers\=3\,hard …"), or null
+ * when sudoers cannot say them exactly: its arguments are split on blanks and matched as globs, so
+ * only plain words are given, with ",", ":" and "=" escaped as sudoers(5) requires.
+ */
+export function sudoersCommandFor(commandPath: string, argv: readonly string[]): string | null {
+  const args = argv.slice(1);
+  if (!PLAIN_WORD.test(commandPath) || !args.every((a) => PLAIN_WORD.test(a))) return null;
+  return [commandPath, ...args.map((a) => a.replace(/[,:=]/g, (c) => `\\${c}`))].join(' ');
 }
 
 /** Privileged commands run through sudo when asked: `-n` never prompts for a password over SSH. */

@@ -7,7 +7,7 @@
  * unmounts anything. Returns what it did as an outcome code with the command, exit status and
  * stderr tail; throws only for SSH errors (the caller turns them into a HostFailure).
  */
-import { mountCommandFor, mountPointCommandFor, SUDO_PREFIX, type MountOutcome } from '../contract/mount-ops.ts';
+import { mountArgvFor, mountCommandFor, mountPointArgvFor, mountPointCommandFor, sudoersCommandFor, SUDO_PREFIX, type MountOutcome } from '../contract/mount-ops.ts';
 import type { MountSpec } from '../contract/plan.ts';
 import { runScript } from '../hosts/remote-script.ts';
 import type { SshSession } from '../ssh/session.ts';
@@ -46,14 +46,36 @@ function sudoFailure(stderr: string, exitCode: number | null): MountOutcome | nu
   return null;
 }
 
-function sudoMessage(outcome: MountOutcome, host: string, user: string): string {
+/** Where mkdir and mount are on the host (as the SSH user's PATH finds them), for a sudoers line. */
+async function commandPaths(session: SshSession): Promise<{ mkdir: string; mount: string }> {
+  const out = await runScript(session, 'for c in mkdir mount; do command -v "$c" || echo "/usr/bin/$c"; done\n', STEP_TIMEOUT_MS);
+  const [mkdir = '', mount = ''] = out.stdout.split('\n').map((l) => l.trim());
+  return { mkdir: mkdir.startsWith('/') ? mkdir : '/usr/bin/mkdir', mount: mount.startsWith('/') ? mount : '/usr/bin/mount' };
+}
+
+/**
+ * What to put in sudoers so `user` may run exactly this spec's mkdir and mount without a password.
+ * Never "NOPASSWD: mkdir, mount" with any arguments: whoever may mount anything anywhere is root
+ * (a bind mount over /etc). When sudoers cannot name the arguments exactly, the advice says so.
+ */
+async function sudoersAdvice(session: SshSession, user: string, spec: MountSpec): Promise<string> {
+  const paths = await commandPaths(session);
+  const mkdir = sudoersCommandFor(paths.mkdir, mountPointArgvFor(spec.directory));
+  const mount = sudoersCommandFor(paths.mount, mountArgvFor(spec));
+  if (mkdir && mount) {
+    return `Allow ${user} exactly these two commands without a password, with this sudoers line (visudo -f /etc/sudoers.d/ferry-mount): "${user} ALL=(root) NOPASSWD: ${mkdir}, ${mount}".`;
+  }
+  return `sudoers cannot name this spec's arguments exactly (they hold blanks or special characters), and a line allowing mkdir and mount with any arguments ("NOPASSWD: ${paths.mkdir}, ${paths.mount}") gives ${user} full root: only add it if ${user} may be root anyway.`;
+}
+
+async function sudoMessage(outcome: MountOutcome, host: string, user: string, advice: () => Promise<string>): Promise<string> {
   switch (outcome) {
     case 'sudo-password-needed':
-      return `sudo on ${host} asks ${user} for a password, and Ferry never types one over SSH. Allow ${user} passwordless sudo for mkdir and mount (a sudoers line such as "${user} ALL=(root) NOPASSWD: /usr/bin/mkdir, /usr/bin/mount"), or run the command on ${host} yourself, then check again.`;
+      return `sudo on ${host} asks ${user} for a password, and Ferry never types one over SSH. ${await advice()} Or run the commands on ${host} yourself, then check again.`;
     case 'sudo-missing':
       return `${host} has no sudo. Log in as root (edit the host's SSH user), or run the command on ${host} yourself as root, then check again.`;
     default:
-      return `sudo on ${host} does not let ${user} run this command. Allow it in sudoers (NOPASSWD for mkdir and mount), log in as root, or run the command yourself, then check again.`;
+      return `sudo on ${host} does not let ${user} run this command. ${await advice()} Or log in as root, or run the commands yourself, then check again.`;
   }
 }
 
@@ -110,7 +132,7 @@ export async function mountOnHost(session: SshSession, host: string, user: strin
   const uid = await remoteUid(session);
   const viaSudo = uid !== 0 && options.useSudo;
   if (uid !== 0 && !options.useSudo) {
-    return nothing('root-needed', `${user} on ${host} is not root, and mounting needs root. Tick "use sudo" (with passwordless sudo for mkdir and mount), log in as root, or run the command yourself.`);
+    return nothing('root-needed', `${user} on ${host} is not root, and mounting needs root. Tick "use sudo" (with passwordless sudo for this mkdir and mount), log in as root, or run the command yourself.`);
   }
   const prefix = viaSudo ? SUDO_PREFIX : '';
   const steps = [prefix + mountPointCommandFor(dir), prefix + mountCommand];
@@ -122,7 +144,7 @@ export async function mountOnHost(session: SshSession, host: string, user: strin
     if (out.code === 0) continue;
     const result = { command: ran.join(' && '), exitCode: out.code, stderrTail: tail(out.stderr) };
     const sudo = viaSudo ? sudoFailure(out.stderr, out.code) : null;
-    if (sudo) return { outcome: sudo, ...result, message: sudoMessage(sudo, host, user) };
+    if (sudo) return { outcome: sudo, ...result, message: await sudoMessage(sudo, host, user, () => sudoersAdvice(session, user, spec)) };
     // mount's first line says what went wrong ("mount: /mnt/x: unknown filesystem type 'nfs'."); the sentence goes on after it.
     const said = (result.stderrTail.split('\n').find((l) => l.trim()) ?? `exit ${out.code}`).trim().replace(/[.\s]+$/, '');
     if (i === 0) return { outcome: 'mkdir-failed', ...result, message: `Ferry could not create ${dir} on ${host}: ${said}. Check the parent directory's permissions, then mount again.` };

@@ -5,7 +5,7 @@
  * not. Apply refuses another mount and a directory with files without changing anything, reports
  * the real mount error for an NFS mount that cannot work here, and a non-root user without
  * passwordless sudo gets 'sudo-password-needed' from the real sudo, while one with the sudoers line
- * Ferry's message suggests gets the commands run as root. A host whose key Ferry has not accepted is
+ * Ferry's message suggests gets exactly those commands run as root, and no others. A host whose key Ferry has not accepted is
  * that host's failure, not the call's. Every result is parsed with the contract's schemas.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -21,7 +21,7 @@ import { tempDir } from '../helpers/test-hosts/ssh-helpers.ts';
 
 /** A lab address nothing listens on: the NAS of the specs (never contacted: no NFS here). */
 const NAS = '198.18.255.254';
-/** A user with passwordless sudo for exactly mkdir and mount (the line mount-on-host.ts suggests). */
+/** A user given passwordless sudo by the sudoers line Ferry's message suggests (none at first). */
 const SUDO_USER = 'ferrysudo';
 const SUDOERS_FILE = '/etc/sudoers.d/ferry-mount-test';
 const SUDO_PASSWORD = randomBytes(12).toString('hex');
@@ -66,8 +66,6 @@ beforeAll(async () => {
   lab = await createTestLab({ hosts: [{ name: 'm1', binds: [{ source: nasDir, target: '/mnt/nas' }] }, { name: 'm2', binds: [{ source: nasDir, target: '/mnt/nas' }] }, { name: 'm3' }] });
   if (spawnSync('id', ['-u', SUDO_USER]).status !== 0) execFileSync('useradd', ['-m', '-s', '/bin/sh', SUDO_USER]);
   execFileSync('chpasswd', [], { input: `${SUDO_USER}:${SUDO_PASSWORD}\n` });
-  await fs.writeFile(SUDOERS_FILE, `${SUDO_USER} ALL=(root) NOPASSWD: /usr/bin/mkdir, /usr/bin/mount\n`, { mode: 0o440 });
-  execFileSync('visudo', ['-cf', SUDOERS_FILE]);
   controller = await Controller.open({ dataDir, appVersion: '0.1.0-test', shell: 'web', userKnownHostsFile: null, secrets: new MemorySecretStore() });
   for (const name of ['m1', 'm2']) {
     const host = await call('hosts.add', { name, address: lab.host(name).address, auth: { kind: 'key', keyFile: lab.clientKey.path } });
@@ -305,14 +303,28 @@ describe('mounts.apply', () => {
     });
   });
 
-  it('with passwordless sudo for mkdir and mount: runs both through sudo -n as root', async () => {
+  it('with the sudoers line Ferry suggests: runs exactly mkdir and this mount through sudo -n as root, and nothing else', async () => {
     await saveMount('by-sudo', '/mnt/sudo-nas', '/share/sudo');
-    const result = await call('mounts.apply', { tunnel: 'by-sudo', directory: '/mnt/sudo-nas', hostIds: [ids['m1-sudo'] as string], useSudo: true, confirm: true });
-    const h = result.hosts[0];
+    const apply = () => call('mounts.apply', { tunnel: 'by-sudo', directory: '/mnt/sudo-nas', hostIds: [ids['m1-sudo'] as string], useSudo: true, confirm: true });
+    const asked = (await apply()).hosts[0];
+    expect(asked).toMatchObject({ ok: true, outcome: 'sudo-password-needed' });
+    const line = asked?.ok ? /"([^"]*NOPASSWD[^"]*)"/.exec(asked.message)?.[1] : undefined;
+    expect(line).toBe(`${SUDO_USER} ALL=(root) NOPASSWD: /usr/bin/mkdir -p /mnt/sudo-nas, /usr/bin/mount -t nfs -o vers\\=3\\,hard\\,timeo\\=600\\,retrans\\=2\\,noresvport\\,rsize\\=1048576\\,wsize\\=1048576 ${NAS}\\:/share/sudo /mnt/sudo-nas`);
+    await fs.writeFile(SUDOERS_FILE, `${line}\n`, { mode: 0o440 });
+    execFileSync('visudo', ['-cf', SUDOERS_FILE]);
+
+    const h = (await apply()).hosts[0];
     const command = mountCommandFor({ server: NAS, export: '/share/sudo', directory: '/mnt/sudo-nas' });
     expect(h).toMatchObject({ ok: true, outcome: 'mount-failed', command: `sudo -n mkdir -p /mnt/sudo-nas && sudo -n ${command}` });
     // mount itself ran as root and failed on this kernel, not on permissions.
     if (h?.ok) expect(h.stderrTail).toMatch(/unknown filesystem type 'nfs'|mount\.nfs/);
     expect((await lab.host('m1').exec('stat -c %U /mnt/sudo-nas')).stdout.trim()).toBe('root');
+
+    // The line grants no other mount nor directory: a bind over /etc stays impossible.
+    const before = await mountsOn('m1');
+    const other = await lab.host('m1').exec(`su -s /bin/sh ${SUDO_USER} -c 'sudo -n mount --bind /tmp /mnt/sudo-nas; echo "exit $?"; sudo -n mkdir -p /mnt/elsewhere; echo "exit $?"'`);
+    expect(other.stdout).toBe('exit 1\nexit 1\n');
+    expect(await mountsOn('m1')).toBe(before);
+    expect((await lab.host('m1').exec('test -e /mnt/elsewhere; echo $?')).stdout.trim()).toBe('1');
   });
 });

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { consoleCalls, mountCommandFor, mountPointCommandFor, recommendedMountCommand } from '../../electron/contract/console.ts';
+import { consoleCalls, mountArgvFor, mountCommandFor, mountPointArgvFor, mountPointCommandFor, recommendedMountCommand, sudoersCommandFor } from '../../electron/contract/console.ts';
 import { MountSpec } from '../../electron/contract/plan.ts';
 
 describe('mountCommandFor', () => {
@@ -57,5 +57,17 @@ describe('MountSpec server', () => {
     expect(MountSpec.safeParse({ ...spec, server: ' -x' }).success).toBe(false);
     expect(MountSpec.safeParse({ ...spec, server: 'nas-1' }).success).toBe(true);
     expect(consoleCalls['mounts.save'].req.safeParse({ mount: spec }).success).toBe(false);
+  });
+});
+
+describe('sudoersCommandFor', () => {
+  it('names exactly the arguments, escaped for sudoers, and gives up where sudoers cannot say them', () => {
+    expect(sudoersCommandFor('/usr/bin/mkdir', mountPointArgvFor('/mnt/nas'))).toBe('/usr/bin/mkdir -p /mnt/nas');
+    expect(sudoersCommandFor('/bin/mount', mountArgvFor({ server: 'nas', export: '/x', directory: '/mnt/nas' }))).toBe(
+      '/bin/mount -t nfs -o vers\\=3\\,hard\\,timeo\\=600\\,retrans\\=2\\,noresvport\\,rsize\\=1048576\\,wsize\\=1048576 nas\\:/x /mnt/nas',
+    );
+    // Blanks split sudoers arguments and brackets are globs there: no exact line exists.
+    expect(sudoersCommandFor('/usr/bin/mkdir', mountPointArgvFor('/mnt/my nas'))).toBeNull();
+    expect(sudoersCommandFor('/usr/bin/mount', mountArgvFor({ server: '[fd00::5]', export: '/x', directory: '/mnt/nas' }))).toBeNull();
   });
 });

@@ -61,7 +61,7 @@ export const mountOpsEn = {
     noneChosen: 'Choose at least one host.',
     commands: 'Commands Ferry runs on each host',
     useSudo: 'Use sudo',
-    useSudoNote: 'For SSH users other than root: runs the commands with sudo -n (hosts logged in as root run them directly). Ferry never types a sudo password; allow passwordless sudo for mkdir and mount, or run the commands yourself.',
+    useSudoNote: 'For SSH users other than root: runs the commands with sudo -n (hosts logged in as root run them directly). Ferry never types a sudo password; allow passwordless sudo for exactly these two commands (when sudo asks for a password, Ferry gives the sudoers line; mkdir and mount with any arguments would grant full root), or run the commands yourself.',
     cancel: 'Cancel',
     confirm: (count: number, n: string) => `Mount on ${n} ${count === 1 ? 'host' : 'hosts'}`,
   },

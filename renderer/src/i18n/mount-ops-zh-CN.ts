@@ -57,7 +57,7 @@ export const mountOpsZhCN: typeof mountOpsEn = {
     noneChosen: '请至少选择一台主机。',
     commands: 'Ferry 在每台主机上运行的命令',
     useSudo: '使用 sudo',
-    useSudoNote: '适用于非 root 的 SSH 用户：通过 sudo -n 运行命令（以 root 登录的主机直接运行）。Ferry 从不输入 sudo 密码；请为 mkdir 和 mount 配置免密 sudo，或自行运行这些命令。',
+    useSudoNote: '适用于非 root 的 SSH 用户：通过 sudo -n 运行命令（以 root 登录的主机直接运行）。Ferry 从不输入 sudo 密码；请仅为这两条命令配置免密 sudo（sudo 要求密码时，Ferry 会给出对应的 sudoers 行；允许任意参数的 mkdir 和 mount 等于授予完整 root 权限），或自行运行这些命令。',
     cancel: '取消',
     confirm: (_count: number, n: string) => `在 ${n} 台主机上挂载`,
   },
