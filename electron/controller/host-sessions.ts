@@ -24,7 +24,11 @@ import type { SecretStore } from './secrets.ts';
 export const CONNECT_TIMEOUT_MS = 15_000;
 /** Reading a host key for hosts.trustKey (handshake only). */
 export const KEY_READ_TIMEOUT_MS = 10_000;
-/** An unused connection is closed after this long; the next operation connects again. */
+/**
+ * An unused connection is closed after this long; the next operation connects again. The time
+ * counts from the end of the last operation: a connection is never closed while an operation runs
+ * on it, or on a host reached through it.
+ */
 export const SESSION_IDLE_MS = 10 * 60_000;
 /** SSH keepalives: a dead connection is noticed after interval × count. */
 export const KEEPALIVE_INTERVAL_MS = 10_000;
@@ -36,6 +40,8 @@ interface Entry {
   session: SshSession | null;
   connecting: Promise<SshSession> | null;
   idleTimer: NodeJS.Timeout | null;
+  /** The id of the jump host the open session goes through, or null. */
+  via: string | null;
   /** The spec the open session was made for; another spec means reconnect. */
   specKey: string;
   status: HostStatus;
@@ -48,6 +54,8 @@ export interface HostSessionsOptions {
   secrets: SecretStore;
   hosts: () => Promise<Host[]>;
   onStatus: (statuses: HostStatus[]) => void;
+  /** How long an unused connection stays open; default SESSION_IDLE_MS (tests give a short one). */
+  idleMs?: number;
 }
 
 /** The fields of a host that change how Ferry connects to it. */
@@ -96,7 +104,7 @@ export class HostSessions {
   private entry(hostId: string): Entry {
     let entry = this.entries.get(hostId);
     if (!entry) {
-      entry = { session: null, connecting: null, idleTimer: null, specKey: '', status: emptyStatus(hostId) };
+      entry = { session: null, connecting: null, idleTimer: null, via: null, specKey: '', status: emptyStatus(hostId) };
       this.entries.set(hostId, entry);
     }
     return entry;
@@ -146,6 +154,8 @@ export class HostSessions {
     const entry = this.entry(id);
     if (entry.status.busy) return { ok: false, failure: busyFailure(found.host, entry.status.busy) };
     this.update(id, { busy: op });
+    // No idle close under a running operation: the timer starts again when it has ended.
+    this.stopIdle(entry);
     let host: Host | null = null;
     try {
       host = found.host;
@@ -166,6 +176,8 @@ export class HostSessions {
       const lost = failure.code === 'connection-lost' || failure.stage === 'jump' || isConnectFailure(failure);
       this.update(id, { busy: null, progress: null, failure, ...(lost ? { connection: 'failed' as const } : {}) });
       return { ok: false, failure };
+    } finally {
+      if (entry.session && !entry.session.closed) this.touch(entry);
     }
   }
 
@@ -185,6 +197,7 @@ export class HostSessions {
       const session = await connecting;
       entry.session = session;
       entry.specKey = key;
+      entry.via = host.jumpHost ? (all.find((h) => h.name === host.jumpHost)?.id ?? null) : null;
       this.touch(entry);
       session.once('close', () => {
         if (entry.session !== session) return;
@@ -345,15 +358,44 @@ export class HostSessions {
     }
   }
 
+  /** (Re)starts the idle timer of an entry; none runs while an operation is running on it. */
   private touch(entry: Entry): void {
-    if (entry.idleTimer) clearTimeout(entry.idleTimer);
-    entry.idleTimer = setTimeout(() => void this.closeEntry(entry), SESSION_IDLE_MS);
+    this.stopIdle(entry);
+    if (entry.status.busy) return;
+    entry.idleTimer = setTimeout(() => {
+      entry.idleTimer = null;
+      // A jump host's connection carries the sessions of the hosts behind it.
+      if (this.carriesBusyHost(entry.status.hostId)) this.touch(entry);
+      else void this.closeIdle(entry);
+    }, this.options.idleMs ?? SESSION_IDLE_MS);
     entry.idleTimer.unref();
   }
 
-  private async closeEntry(entry: Entry): Promise<void> {
+  /** Closes an idle connection and says so in the status (closeEntry alone leaves it to its caller). */
+  private async closeIdle(entry: Entry): Promise<void> {
+    if (!entry.session) return;
+    await this.closeEntry(entry);
+    const id = entry.status.hostId;
+    if (this.entries.get(id) === entry && !entry.session && !entry.connecting) this.update(id, { connection: 'disconnected' });
+  }
+
+  private stopIdle(entry: Entry): void {
     if (entry.idleTimer) clearTimeout(entry.idleTimer);
     entry.idleTimer = null;
+  }
+
+  /** Whether an operation runs on a host reached through `jumpId` (directly or further down a chain). */
+  private carriesBusyHost(jumpId: string, seen = new Set<string>()): boolean {
+    seen.add(jumpId);
+    for (const e of this.entries.values()) {
+      if (e.via !== jumpId || !e.session || e.session.closed || seen.has(e.status.hostId)) continue;
+      if (e.status.busy || this.carriesBusyHost(e.status.hostId, seen)) return true;
+    }
+    return false;
+  }
+
+  private async closeEntry(entry: Entry): Promise<void> {
+    this.stopIdle(entry);
     const session = entry.session;
     entry.session = null;
     if (session) await session.close().catch(() => undefined);
