@@ -52,26 +52,7 @@ export async function writeHtmlExport(out: AtomicFileWriter, reportFile: string,
 }
 
 function pageHead(meta: ReportMeta, header: ReportHeader): string {
-  const verdict = header.passed ? 'PASSED' : 'FAILED';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${HTML_CSP}">
-<meta name="referrer" content="no-referrer">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(`Ferry report: ${verdict}: ${meta.taskName} (${header.source} to ${header.destination})`)}</title>
-<style>${VIEWER_CSS}</style>
-</head>
-<body>
-<h1>Ferry verification report</h1>
-${verdictBlock(header)}
-${factsBlock(meta, header)}
-<h2>Counts</h2>
-${countsBlock(header.summary, header.dryRun)}
-${reasonsBlock('Skipped, by reason', 'skipped-reasons', header.summary.skipped.byReason)}
-${reasonsBlock('Failed, by reason', 'failed-reasons', header.summary.failed.byReason)}
-<h2>Problem entries</h2>
+  return `${summaryPageStart(meta, header, { csp: HTML_CSP, css: VIEWER_CSS, viewport: true })}<h2>Problem entries</h2>
 <div class="controls">
   <label>Category <select id="filter-category" data-testid="filter-category"></select></label>
   <input id="filter-search" data-testid="filter-search" type="search" placeholder="Search in paths" aria-label="Search in paths" autocomplete="off">
@@ -86,7 +67,36 @@ ${reasonsBlock('Failed, by reason', 'failed-reasons', header.summary.failed.byRe
 `;
 }
 
-export function verdictBlock(h: ReportHeader): string {
+/**
+ * How a report page begins, for the HTML export and the print page alike: the head with the
+ * page's own Content-Security-Policy and stylesheet (and a viewport for screens), the title, and
+ * the summary: verdict, facts, counts and the reasons of skipped and failed entries. The page
+ * goes on with its problem entries.
+ */
+export function summaryPageStart(meta: ReportMeta, header: ReportHeader, page: { csp: string; css: string; viewport: boolean }): string {
+  const verdict = header.passed ? 'PASSED' : 'FAILED';
+  const viewport = page.viewport ? '<meta name="viewport" content="width=device-width, initial-scale=1">\n' : '';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${page.csp}">
+<meta name="referrer" content="no-referrer">
+${viewport}<title>${escapeHtml(`Ferry report: ${verdict}: ${meta.taskName} (${header.source} to ${header.destination})`)}</title>
+<style>${page.css}</style>
+</head>
+<body>
+<h1>Ferry verification report</h1>
+${verdictBlock(header)}
+${factsBlock(meta, header)}
+<h2>Counts</h2>
+${countsBlock(header.summary, header.dryRun)}
+${reasonsBlock('Skipped, by reason', 'skipped-reasons', header.summary.skipped.byReason)}
+${reasonsBlock('Failed, by reason', 'failed-reasons', header.summary.failed.byReason)}
+`;
+}
+
+function verdictBlock(h: ReportHeader): string {
   const text = h.passed
     ? h.verify === 'none'
       ? 'Nothing failed, but this task ran without verification.'
@@ -97,7 +107,7 @@ export function verdictBlock(h: ReportHeader): string {
   return `<section class="verdict ${h.passed ? 'pass' : 'fail'}" data-testid="verdict" data-passed="${h.passed}"><span class="verdict-word">${h.passed ? 'PASSED' : 'FAILED'}</span><span class="verdict-text">${escapeHtml(text)}</span>${dry}</section>\n${error}`;
 }
 
-export function factsBlock(meta: ReportMeta, h: ReportHeader): string {
+function factsBlock(meta: ReportMeta, h: ReportHeader): string {
   const facts: [string, string, string][] = [
     ['Source', h.source, 'source'],
     ['Destination', h.destination, 'destination'],
@@ -110,7 +120,7 @@ export function factsBlock(meta: ReportMeta, h: ReportHeader): string {
   return `<dl class="facts">${facts.map(([k, v, id]) => `<dt>${k}</dt><dd data-testid="fact-${id}">${escapeHtml(v)}</dd>`).join('')}</dl>`;
 }
 
-export function countsBlock(s: ReportSummary, dryRun: boolean): string {
+function countsBlock(s: ReportSummary, dryRun: boolean): string {
   const items: { id: string; label: string; n: number; sub?: string; tone?: 'bad' | 'note' }[] = [
     { id: 'entries', label: 'Entries', n: s.entries, sub: `${fmt(s.files)} files, ${fmt(s.dirs)} folders, ${fmt(s.symlinks)} symlinks, ${fmt(s.hardLinks)} hard links` },
     { id: 'copied', label: 'Copied', n: s.copied, sub: bytesText(s.bytesCopied) },
@@ -136,7 +146,7 @@ export function countsBlock(s: ReportSummary, dryRun: boolean): string {
   return `<ul class="counts">${li.join('')}</ul>`;
 }
 
-export function reasonsBlock(title: string, id: string, byReason: Record<string, number>): string {
+function reasonsBlock(title: string, id: string, byReason: Record<string, number>): string {
   const entries = Object.entries(byReason).sort((a, b) => b[1] - a[1]);
   if (entries.length === 0) return '';
   const rows = entries.map(([code, n]) => `<tr><td>${escapeHtml(code)}</td><td>${fmt(n)}</td></tr>`).join('');

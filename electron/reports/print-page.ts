@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { ProblemCategory, ReportHeader } from '../../agent/protocol/report.ts';
 import type { ReportMeta } from '../contract/console.ts';
 import type { AtomicFileWriter } from './atomic-writer.ts';
-import { countsBlock, escapeHtml, factsBlock, reasonsBlock, verdictBlock } from './html-export.ts';
+import { escapeHtml, summaryPageStart } from './html-export.ts';
 import { eachStoredRecord } from './stored-report.ts';
 
 /** Rows a printed report lists (about 150 A4 pages); the same cut as the HTML export's print table. */
@@ -83,25 +83,7 @@ export async function writePrintPage(out: AtomicFileWriter, reportFile: string, 
 }
 
 function pageHead(meta: ReportMeta, header: ReportHeader): string {
-  const verdict = header.passed ? 'PASSED' : 'FAILED';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${PRINT_CSP}">
-<meta name="referrer" content="no-referrer">
-<title>${escapeHtml(`Ferry report: ${verdict}: ${meta.taskName} (${header.source} to ${header.destination})`)}</title>
-<style>${PRINT_CSS}</style>
-</head>
-<body>
-<h1>Ferry verification report</h1>
-${verdictBlock(header)}
-${factsBlock(meta, header)}
-<h2>Counts</h2>
-${countsBlock(header.summary, header.dryRun)}
-${reasonsBlock('Skipped, by reason', 'skipped-reasons', header.summary.skipped.byReason)}
-${reasonsBlock('Failed, by reason', 'failed-reasons', header.summary.failed.byReason)}
-<h2>Problem entries (${fmt(meta.problems)})</h2>
+  return `${summaryPageStart(meta, header, { csp: PRINT_CSP, css: PRINT_CSS, viewport: false })}<h2>Problem entries (${fmt(meta.problems)})</h2>
 <table class="problems" data-testid="print-problems"><thead><tr><th>Category</th><th>Kind</th><th>Path</th><th>Code</th><th>Reason</th></tr></thead><tbody>
 `;
 }
