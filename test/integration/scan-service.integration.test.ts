@@ -2,7 +2,8 @@
  * The scan service's own guarantees against a real sshd host of the lab: two tasks.scan calls
  * for one task at the same moment start exactly one scan (the other is refused with 'conflict');
  * a scan whose host has left the inventory by the time it runs ends as a failed record that says
- * what to do (never an unhandled rejection, never 'running' forever);
+ * what to do (never an unhandled rejection, never 'running' forever); a scan whose runtime dies
+ * says how it ended, its last words and what to do;
  * and the scan runs the agent's runtime with the launch flags every other launcher passes
  * (AGENT_NODE_FLAGS), seen by a runtime wrapper that logs its arguments on the host.
  */
@@ -44,7 +45,9 @@ async function makeLoggingDist(dir: string): Promise<string> {
   await makeAgentDist(dir);
   const node = path.join(dir, 'runtime', 'linux-x64', 'bin', 'node');
   await fs.rm(node);
-  await fs.writeFile(node, `#!/bin/sh\nprintf '%s\\n' "$*" >> ${ARGS_LOG}\nexec ${(await buildEngine()).node24} "$@"\n`, { mode: 0o755 });
+  // A scan of /mnt/src/crash dies the way a runtime out of memory does (exit 134, a message on stderr).
+  const crash = `case "$*" in *' scan /mnt/src/crash '*) echo 'FATAL ERROR: JavaScript heap out of memory' >&2; exit 134;; esac`;
+  await fs.writeFile(node, `#!/bin/sh\nprintf '%s\\n' "$*" >> ${ARGS_LOG}\n${crash}\nexec ${(await buildEngine()).node24} "$@"\n`, { mode: 0o755 });
   return dir;
 }
 
@@ -127,4 +130,14 @@ describe('ScanService', () => {
     expect(next.state).toBe('running');
     await waitFor('the second stale scan to end', async () => (await stale.list()).find((s) => s.task === 'projects' && s.startedAt === next.startedAt)?.state === 'failed', 30_000);
   }, 60_000);
+
+  it('says how a scan that exits non-zero ended and what to do', async () => {
+    await call('addresses.save', { address: { name: 'crashing', tunnel: 'old-nas', directory: '/mnt/src/crash' } });
+    await call('taskDefs.save', { task: { name: 'crashes', source: 'crashing', destination: 'to' } });
+    await call('tasks.scan', { task: 'crashes' });
+    await waitFor('the scan of crashes to end', () => lastRecord('crashes')?.state === 'failed', 60_000);
+    const failed = lastRecord('crashes');
+    expect(failed?.failure?.code).toBe('command-failed');
+    expect(failed?.failure?.message).toMatch(/^The scan of \/mnt\/src\/crash on src1 failed \(exit 134\): FATAL ERROR: JavaScript heap out of memory\. Check that src1 can read \/mnt\/src\/crash and has free memory, .* then scan again\.$/);
+  }, 90_000);
 });
