@@ -110,6 +110,14 @@ describe('PDF export', () => {
     answer = Buffer.from('%PDF-1.7\n%%EOF\n');
   });
 
+  /** Resolves once `file` is gone (polled; gives up after 10 s and lets the assertions speak). */
+  async function removed(file: string): Promise<void> {
+    for (let i = 0; i < 1000; i++) {
+      if (!(await fs.stat(file).then(() => true, () => false))) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
   it('gives two PDF exports of one report at once their own print page, so neither removes the other’s', async () => {
     const printed: string[] = [];
     let bothPrinting!: () => void;
@@ -118,12 +126,15 @@ describe('PDF export', () => {
     let second: Promise<unknown> = Promise.resolve();
     printer = async (htmlFile) => {
       printed.push(htmlFile);
-      const isSecond = printed.length === 2;
-      if (isSecond) bothPrinting();
-      // The first printer waits until the second export is printing too (or ended before it could).
-      else await Promise.race([both, second]);
-      // The second printer loads its page only after the first export finished and cleaned up.
-      if (isSecond) await first;
+      const later = printed.length === 2;
+      if (later) {
+        bothPrinting();
+        // The later printer loads its page only once the earlier export cleaned up its own page.
+        await removed(printed[0] as string);
+      } else {
+        // The earlier one waits until the other export prints too (or ended before it could).
+        await Promise.race([both, first, second]);
+      }
       return readPage(htmlFile);
     };
     try {
