@@ -333,32 +333,47 @@ async function buildLab(names: SlotNames, dir: string, options: LabOptions, stat
   await keysReady;
 }
 
-/** SIGKILLs every descendant of `pid` (per-connection sshd processes and their sessions). */
+/**
+ * SIGKILLs every descendant of `pid` (per-connection sshd processes and their sessions). Scans again
+ * until none is left alive: under load a connection's processes may fork between a scan and the kill,
+ * and a survivor would keep that SSH connection open.
+ */
 async function killDescendants(pid: number): Promise<void> {
+  for (let round = 0; round < 10; round++) {
+    const victims = await liveDescendants(pid);
+    if (victims.length === 0) return;
+    for (const v of victims) {
+      try {
+        process.kill(v, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Descendants of `pid` that are not zombies (a killed process stays a zombie until it is reaped). */
+async function liveDescendants(pid: number): Promise<number[]> {
   const children = new Map<number, number[]>();
   for (const entry of await fs.readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = await fs.readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
     // Fields after the ")" that ends the command name: state, ppid, …
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (!Number.isInteger(ppid)) continue;
+    const [state, ppidText] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ppid = Number(ppidText);
+    if (!Number.isInteger(ppid) || state === 'Z') continue;
     const list = children.get(ppid) ?? [];
     list.push(Number(entry));
     children.set(ppid, list);
   }
-  const victims: number[] = [];
+  const out: number[] = [];
   const walk = (p: number): void => {
     for (const c of children.get(p) ?? []) {
-      victims.push(c);
+      out.push(c);
       walk(c);
     }
   };
   walk(pid);
-  for (const v of victims) {
-    try {
-      process.kill(v, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
+  return out;
 }
