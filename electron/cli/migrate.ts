@@ -82,7 +82,16 @@ export async function runMigrateCli(argv: string[]): Promise<number> {
       view.event('finished', { state: final.state, passed: false, message: final.message, maxRss });
       return 1;
     }
-    const report = await (await agents.coordinator.ready()).call('task.report', { taskId: spec.taskId });
+    let report;
+    try {
+      report = await (await agents.coordinator.ready()).call('task.report', { taskId: spec.taskId });
+    } catch (err) {
+      // A failed task whose report could not be written (its disk is full): say why it failed all the same.
+      if (final.state !== 'failed') throw err;
+      view.note(`The task failed: ${final.message ?? final.errorCode ?? 'unknown error'} (no report: ${(err as Error).message})`);
+      view.event('finished', { taskId: spec.taskId, state: final.state, errorCode: final.errorCode, message: final.message, passed: false, summary: null, report: null, resumes: final.resumes, maxRss });
+      return 1;
+    }
     if (opts.report) {
       fs.copyFileSync(report.path, opts.report);
     }

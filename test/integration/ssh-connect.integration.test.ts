@@ -203,13 +203,14 @@ describe('drops', () => {
   it('reports a connection the host ends as an unexpected close', async () => {
     const session = await connect(target('h1'), { auth: keyAuth(), hostKeys: trusting });
     const closed = new Promise<SessionCloseInfo>((resolve) => session.once('close', resolve));
-    const running = session.exec('sleep 30');
+    // Its outcome is awaited from the start: the drop rejects it while dropConnections still runs.
+    const running = expectSshError(session.exec('sleep 30'), 'connection-lost');
     await new Promise((r) => setTimeout(r, 300));
     await lab.dropConnections('h1');
     const info = await closed;
     expect(info.expected).toBe(false);
     expect(info.error?.code).toBe('connection-lost');
-    await expectSshError(running, 'connection-lost');
+    await running;
     await expectSshError(session.exec('true'), 'connection-lost');
   });
 
