@@ -13,7 +13,7 @@ import { mountCommandFor } from '../contract/mount-ops.ts';
 import { describeMount, directoryFindings, isMountPoint, type DirTarget, type HostDirResult } from '../remote/live-check.ts';
 import { sameSource } from '../remote/mount-on-host.ts';
 import { ControllerError } from './errors.ts';
-import { checkDirectoryOnHosts, finding, notInInventory, seenMount, type MountsServiceOptions } from './mounts-service.ts';
+import { checkDirectoryOnHosts, finding, hostCheckResult, notInInventory, type MountsServiceOptions } from './mounts-service.ts';
 
 /** Findings a directory below a planned mount does not have: it is on the NAS, as planned. */
 const BELOW_PLANNED_MOUNT = new Set(['not-a-mount', 'inside-mount']);
@@ -42,20 +42,7 @@ function addressHostCheck(host: Host, r: HostDirResult, specs: MountSpec[]): Mou
       message: `${dir} on ${host.name} is on ${describeMount(r.mount)}, but the mount spec of tunnel "${planned.tunnel}" says ${planned.server}:${planned.export} is mounted at ${planned.directory}. Mount the right export there (the Mounts step checks and mounts it), or correct the mount spec.`,
     });
   }
-  const present = r.facts.state === 'present';
-  return {
-    ok: true,
-    hostId: host.id,
-    hostName: host.name,
-    verdict: findings.length === 0 ? 'ok' : 'findings',
-    state: r.facts.state,
-    isMount: isMountPoint(r),
-    mount: seenMount(r),
-    matchesSpec,
-    readable: present ? r.facts.readable : null,
-    writable: present && r.check.role === 'destination' ? r.facts.writeError === null : null,
-    findings,
-  };
+  return hostCheckResult(host, r, findings, matchesSpec ?? null);
 }
 
 export class AddressCheckService {

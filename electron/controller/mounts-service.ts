@@ -55,6 +55,11 @@ function specFindings(r: HostDirResult, spec: MountSpec): MountFinding[] {
 
 function hostCheck(host: Host, r: HostDirResult, spec: MountSpec): MountHostCheck {
   const findings = [...directoryFindings(r).map(finding), ...specFindings(r, spec)];
+  return hostCheckResult(host, r, findings, r.mount && isMountPoint(r) ? sameSource(r.mount.source, spec) : null);
+}
+
+/** One host's answer to a directory check (mounts.check, addresses.check): what was seen and the findings. */
+export function hostCheckResult(host: Host, r: HostDirResult, findings: MountFinding[], matchesSpec: boolean | null): MountHostCheck {
   const present = r.facts.state === 'present';
   return {
     ok: true,
@@ -64,7 +69,7 @@ function hostCheck(host: Host, r: HostDirResult, spec: MountSpec): MountHostChec
     state: r.facts.state,
     isMount: isMountPoint(r),
     mount: seenMount(r),
-    matchesSpec: r.mount && isMountPoint(r) ? sameSource(r.mount.source, spec) : null,
+    matchesSpec,
     readable: present ? r.facts.readable : null,
     writable: present && r.check.role === 'destination' ? r.facts.writeError === null : null,
     findings,
