@@ -2,8 +2,9 @@
  * The coordinator of one task: owns its journal, hands work to the connected workers, collects the
  * results and writes the report. Phases, each restartable from the journal after a crash:
  *   copy   list directories (source workers) and copy what they find, as the listings arrive:
- *          small files in batches, large files one per job; probes of the destination first when
- *          the mode needs them (incremental, overwrite policy);
+ *          small files in batches, large files one per job, files over rangeSize as ranges (one
+ *          job each, spread over all workers, then a commit: ranges.ts); probes of the
+ *          destination first when the mode needs them (incremental, overwrite policy);
  *   links  later names of hard-link groups become links to the first name (destination workers);
  *   mirror destination directories are listed; extras are deleted (mirror) or just recorded;
  *   dirs   directories get their metadata, deepest first, the root last (after all contents);
@@ -31,6 +32,8 @@ import { computeSummary, passedOf, writeReport } from './report-writer.ts';
 import { b64, childRel, depthOf, metaSig, unb64 } from './wire-meta.ts';
 import { TEMP_PREFIX } from '../fs/atomic-write.ts';
 import { compareEntry, compareDir } from './verify.ts';
+import { RangePlanner } from './ranges.ts';
+import type { CommitWork, RangeWork, RangedFile } from './ranges.ts';
 
 const SMALL_BATCH_FILES = 256;
 const SMALL_BATCH_BYTES = 8 * 1024 * 1024;
@@ -56,18 +59,20 @@ function positiveIntFromEnv(name: string): number | null {
   return Number.isInteger(v) && v > 0 ? v : null;
 }
 
-type JobKind = 'list' | 'copy' | 'probe' | 'link' | 'dirs' | 'delete' | 'mlist' | 'vsrc' | 'vdst';
+type JobKind = 'list' | 'copy' | 'commit' | 'probe' | 'link' | 'dirs' | 'delete' | 'mlist' | 'vsrc' | 'vdst';
 
 /**
  * A file waiting to be copied, with what a copy job needs, so the hot path never reads the journal
  * back: handing out a job and taking in its results cost one UPDATE per file.
  */
-interface QueuedFile {
+interface QueuedFile extends RangedFile {
   id: number;
   /** The copy item as sent (rel in base64, kind, size, skipIfHash in checksum mode). */
   item: CopyItem;
   /** Size, times, mode and owner as listed (metaSig): a result with other meta gets it journaled. */
   sig: string;
+  /** Copied as ranges (ranges.ts). */
+  split: boolean;
 }
 
 function workerKey(w: { role: string; agentId: string }): string {
@@ -75,7 +80,7 @@ function workerKey(w: { role: string; agentId: string }): string {
 }
 
 function isLarge(f: QueuedFile): boolean {
-  return f.item.size > LARGE_FILE && f.item.kind === 'file';
+  return f.split || (f.item.size > LARGE_FILE && f.item.kind === 'file');
 }
 
 interface WorkerLink {
@@ -97,6 +102,10 @@ interface Job {
   files?: QueuedFile[];
   rels?: Buffer[];
   dest?: WorkerLink;
+  /** A copy job of one range of a large file. */
+  range?: RangeWork;
+  /** A commit job: large files whose ranges are all verified. */
+  commits?: CommitWork[];
 }
 
 export interface CoordinatorOptions {
@@ -113,6 +122,7 @@ export class Coordinator {
   readonly dir: string;
   readonly journal: Journal;
   private readonly filter: EntryFilter;
+  private readonly ranges: RangePlanner;
   private readonly probe: boolean;
   private readonly workers = new Set<WorkerLink>();
   private readonly jobs = new Map<number, Job>();
@@ -154,6 +164,7 @@ export class Coordinator {
     this.dir = opts.dir;
     this.onFinished = opts.onFinished;
     this.journal = new Journal(opts.dir);
+    this.ranges = new RangePlanner(this.journal, this.spec.taskId, this.spec.rangeSize);
     this.filter = new EntryFilter(this.spec);
     this.probe = needsProbe(this.spec);
     const j = this.journal;
@@ -243,6 +254,7 @@ export class Coordinator {
       p.filesCopied += num(r.c);
       p.bytesCopied += num(r.cb);
     }
+    p.bytesDone += this.ranges.pendingVerifiedBytes(E.PENDING);
     for (const r of this.journal.q('SELECT state, count(*) AS n FROM dirs GROUP BY state').all()) {
       if (num(r.state) === D.PENDING) p.dirsPending += num(r.n);
       else p.dirsListed += num(r.n);
@@ -405,10 +417,15 @@ export class Coordinator {
         break;
       case 'copy': {
         const files = job.files ?? [];
-        if (files.length === 1 && isLarge(files[0] as QueuedFile)) this.largeQueue.unshift(...files);
+        if (job.range) {
+          if (this.ranges.isCurrent(job.range)) this.ranges.queue.unshift(job.range);
+        } else if (files.length === 1 && isLarge(files[0] as QueuedFile)) this.largeQueue.unshift(...files);
         else this.readyQueue.unshift(...files);
         break;
       }
+      case 'commit':
+        this.ranges.commits.unshift(...(job.commits ?? []));
+        break;
       case 'delete':
         this.extrasQueue.unshift(...(job.rels ?? []));
         break;
@@ -433,7 +450,8 @@ export class Coordinator {
         break;
       case 'copied':
         this.endJob(job);
-        this.onCopied(job, msg.results);
+        if (job.range) this.onRangeCopied(job, job.range, msg.results[0]);
+        else this.onCopied(job, msg.results);
         break;
       case 'probed':
         this.endJob(job);
@@ -441,7 +459,8 @@ export class Coordinator {
         break;
       case 'applied':
         this.endJob(job);
-        this.onApplied(job, msg.results);
+        if (job.kind === 'commit') this.onCommitted(msg.results);
+        else this.onApplied(job, msg.results);
         break;
       case 'retry':
         this.requeue(job);
@@ -489,7 +508,7 @@ export class Coordinator {
     const sig = metaSig(e.meta);
     const item: CopyItem = { id: e.id, rel: b64(e.rel), kind: e.kind === 'symlink' ? 'symlink' : 'file', size: e.size, sig };
     if (this.spec.checksum && e.dstHash) item.skipIfHash = e.dstHash;
-    const f: QueuedFile = { id: e.id, item, sig };
+    const f: QueuedFile = { id: e.id, item, sig, split: this.ranges.splits(e.size, e.meta, item) };
     (isLarge(f) ? this.largeQueue : this.readyQueue).push(f);
   }
 
@@ -539,15 +558,19 @@ export class Coordinator {
         const job = this.startJob('list', s, ids);
         this.send(s, { t: 'list', job: job.id, dirs, hash: false });
       }
-      while (dests.length > 0 && this.jobsOf(s, 'copy') < this.spec.concurrency && (this.largeQueue.length > 0 || this.readyQueue.length > 0)) {
+      while (dests.length > 0 && this.jobsOf(s, 'copy') < this.spec.concurrency && this.hasCopyWork()) {
         const dest = dests[this.destRR++ % dests.length] as WorkerLink;
-        const large = this.largeQueue.length > 0 && (this.readyQueue.length === 0 || this.jobsOf(s, 'copy') % 2 === 0);
-        const files = large ? [this.largeQueue.shift() as QueuedFile] : this.takeSmallBatch();
-        const job = this.startJob('copy', s, files.map((f) => f.id), { dest, files });
-        this.send(s, { t: 'copy', job: job.id, dest: dest.data as DataTarget, items: files.map((f) => f.item) });
+        const wantLarge = this.ranges.queue.length + this.largeQueue.length > 0 && (this.readyQueue.length === 0 || this.jobsOf(s, 'copy') % 2 === 0);
+        const large = wantLarge ? this.takeLarge() : null;
+        const files = large ? large.files : this.takeSmallBatch();
+        if (files.length === 0) break;
+        const range = large?.range;
+        const job = this.startJob('copy', s, files.map((f) => f.id), { dest, files, ...(range ? { range } : {}) });
+        this.send(s, { t: 'copy', job: job.id, dest: dest.data as DataTarget, items: range ? [this.ranges.itemOf(range)] : files.map((f) => f.item) });
       }
     }
     for (const d of this.destinations()) {
+      while (this.jobsOf(d, 'commit') < DEST_SLOTS && this.ranges.commits.length > 0) this.dispatchCommit(d);
       while (this.jobsOf(d, 'probe') < DEST_SLOTS && this.probeQueue.length > 0) {
         const ids = this.probeQueue.splice(0, ITEMS_PER_JOB);
         const items = [];
@@ -562,6 +585,34 @@ export class Coordinator {
     }
   }
 
+  private hasCopyWork(): boolean {
+    return this.readyQueue.length > 0 || this.largeQueue.length > 0 || this.ranges.queue.length > 0;
+  }
+
+  /** The next large-file job: a queued range, or the next large file (split into ranges on the way). */
+  private takeLarge(): { files: QueuedFile[]; range?: RangeWork } | null {
+    for (;;) {
+      const range = this.ranges.queue.shift();
+      if (range) return { files: [range.file as QueuedFile], range };
+      const f = this.largeQueue.shift();
+      if (!f) return null;
+      if (!f.split) return { files: [f] };
+      this.ranges.expand(f); // its pending ranges (or, all verified after a resume, its commit)
+    }
+  }
+
+  /** Large files whose ranges are all verified: their staging files get meta and names. */
+  private dispatchCommit(d: WorkerLink): void {
+    const works = this.ranges.commits.splice(0, ITEMS_PER_JOB);
+    const items = works.flatMap((c) => {
+      const e = this.journal.entry(c.file.id);
+      return e && e.state === E.PENDING ? [{ id: e.id, rel: b64(e.rel), stage: this.ranges.stageOf(e.id), stageId: c.stageId, meta: e.meta }] : [];
+    });
+    if (items.length === 0) return;
+    const job = this.startJob('commit', d, items.map((i) => i.id), { commits: works });
+    this.send(d, { t: 'commit', job: job.id, items });
+  }
+
   private takeSmallBatch(): QueuedFile[] {
     let n = 0;
     let bytes = 0;
@@ -574,7 +625,7 @@ export class Coordinator {
     if (this.jobs.size > 0) return false;
     switch (this.phase) {
       case 'copy':
-        return this.dirQueue.length === 0 && this.probeQueue.length === 0 && this.readyQueue.length === 0 && this.largeQueue.length === 0 && this.spill === null;
+        return this.dirQueue.length === 0 && this.probeQueue.length === 0 && this.readyQueue.length === 0 && this.largeQueue.length === 0 && this.ranges.idle && this.spill === null;
       case 'mirror':
         return this.cursor.exhausted && this.phaseRetry.length === 0 && this.extrasQueue.length === 0;
       default:
@@ -712,8 +763,7 @@ export class Coordinator {
     const verify = this.spec.verify;
     const sent = new Map((job.files ?? []).map((f) => [f.id, f]));
     const retry: QueuedFile[] = [];
-    // Attempts are read only on this rare path; the usual result costs one UPDATE.
-    const canRetry = (id: number) => num(j.q('SELECT attempts FROM entries WHERE id = ?').get(id)?.attempts) + 1 < MAX_ATTEMPTS;
+    const canRetry = (id: number) => this.canRetry(id);
     const P = E.PENDING;
     let copiedBytes = 0;
     j.tx(() => {
@@ -757,6 +807,78 @@ export class Coordinator {
     for (const f of retry) (isLarge(f) ? this.largeQueue : this.readyQueue).push(f);
     this.countBytes(job.worker, copiedBytes);
     if (job.dest) this.countBytes(job.dest, copiedBytes);
+  }
+
+  /** Whether a file may be tried once more. Attempts are read only on this rare path. */
+  private canRetry(id: number): boolean {
+    return num(this.journal.q('SELECT attempts FROM entries WHERE id = ?').get(id)?.attempts) + 1 < MAX_ATTEMPTS;
+  }
+
+  /**
+   * A range's result: verified (and the file's commit queued after its last range), tried again,
+   * or the end of the file's attempt: a file that changed starts over as it is now, a failure fails it.
+   */
+  private onRangeCopied(job: Job, w: RangeWork, r: ItemResult | undefined): void {
+    const j = this.journal;
+    const id = w.file.id;
+    let copied = 0;
+    let restart = false;
+    j.tx(() => {
+      if (!this.ranges.isCurrent(w) || j.entry(id)?.state !== E.PENDING) return; // the file failed or started over meanwhile
+      const hashesMatch = r?.status === 'ok' && r.srcHash !== undefined && r.srcHash === r.dstHash;
+      const readBackOk = this.spec.verify !== 'transferred' || r?.readBackHash === r?.srcHash;
+      if (r && hashesMatch && readBackOk && r.stageId) {
+        this.ranges.onVerified(w, r.srcHash as string, r.dstHash as string, r.stageId);
+        copied = w.length;
+        return;
+      }
+      const changed = r?.code === 'range-stale' || r?.status === 'changed';
+      const again = !r || changed || r.status === 'ok' || r.code === 'no-ack' || r.code === 'incomplete';
+      if (again && this.canRetry(id)) {
+        j.q('UPDATE entries SET attempts = attempts + 1 WHERE id = ?').run(id);
+        if (changed) {
+          if (r?.meta) j.q('UPDATE entries SET meta = ?, size = ? WHERE id = ?').run(JSON.stringify(r.meta), r.meta.size, id);
+          this.ranges.forget(id);
+          restart = true;
+        } else this.ranges.queue.unshift(w);
+        return;
+      }
+      this.ranges.forget(id);
+      if (changed) j.setEntryState(id, E.CHANGED, 'changed', `It kept changing while it was read (${MAX_ATTEMPTS} attempts).`);
+      else if (r?.status === 'ok') j.setEntryState(id, E.FAILED, 'hash-mismatch', 'A range of it read back or arrived different from the source SHA-256.');
+      else j.setEntryState(id, E.FAILED, r?.code ?? 'io', r?.reason ?? 'Failed.');
+    });
+    if (restart) {
+      const e = j.entry(id);
+      if (e) this.enqueue(e);
+    }
+    this.countBytes(job.worker, copied);
+    if (job.dest) this.countBytes(job.dest, copied);
+  }
+
+  /** Commits of large files: verified with their combined hashes, or (staging file lost) copied again. */
+  private onCommitted(results: ItemResult[]): void {
+    const j = this.journal;
+    const restart: number[] = [];
+    j.tx(() => {
+      for (const r of results) {
+        if (r.status === 'ok') {
+          const h = this.ranges.combinedHashes(r.id);
+          j.q('UPDATE entries SET state = ?, src_hash = ?, dst_hash = ?, copied = 1 WHERE id = ? AND state = ?').run(this.spec.verify === 'none' ? E.COPIED : E.VERIFIED, h.src, h.dst, r.id, E.PENDING);
+        } else if (r.code === 'range-missing' && this.canRetry(r.id)) {
+          j.q('UPDATE entries SET attempts = attempts + 1 WHERE id = ?').run(r.id);
+          this.ranges.forget(r.id);
+          restart.push(r.id);
+        } else {
+          this.ranges.forget(r.id);
+          j.setEntryState(r.id, E.FAILED, r.code ?? 'io', r.reason ?? 'Could not put the file in place.');
+        }
+      }
+    });
+    for (const id of restart) {
+      const e = j.entry(id);
+      if (e) this.enqueue(e);
+    }
   }
 
   /** Byte totals of workers that counted bytes and are not connected now. */

@@ -10,7 +10,7 @@
  */
 import { createHash, hash as sha256Once } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import { AtomicFileWriter } from '../fs/atomic-write.ts';
+import { AtomicFileWriter, rangeStageName } from '../fs/atomic-write.ts';
 import { FsError } from '../fs/errors.ts';
 import { validateRelPath } from '../fs/relpath.ts';
 import type { EntryMeta } from '../fs/api.ts';
@@ -21,7 +21,7 @@ import type { Frame } from '../net/frames.ts';
 import type { DestTree } from './dest-tree.ts';
 import { describeError } from './errors.ts';
 import type { BatchAck } from './records.ts';
-import { FLAG_INLINE, FLAG_SPARSE, readBatchEnd, readFileData, readFileEnd, readFileHead, readSymlink } from './records.ts';
+import { FLAG_INLINE, FLAG_SPARSE, readBatchEnd, readFileData, readFileEnd, readFileHead, readRangeHead, readSymlink } from './records.ts';
 
 const ZEROS = Buffer.alloc(MAX_CHUNK);
 /** A source streams one file at a time per connection; more open at once is a broken or hostile peer. */
@@ -39,6 +39,8 @@ interface OpenFile {
   meta: EntryMeta;
   sparse: boolean;
   failed: { code: string; reason: string } | null;
+  /** A range of a large file: its bytes [offset, end) go into the file's staging file. */
+  range: { offset: number; end: number } | null;
 }
 
 export interface SessionOptions {
@@ -78,6 +80,8 @@ export class DestSession {
       switch (f.type) {
         case FrameType.fileHead:
           return this.onHead(f.payload);
+        case FrameType.rangeHead:
+          return this.onRangeHead(f.payload);
         case FrameType.fileData:
           return this.onData(f.payload);
         case FrameType.fileEnd:
@@ -120,33 +124,41 @@ export class DestSession {
     if (rel.length === 0) throw new WireError('unsafe-path', 'A record tried to replace the destination root itself.');
   }
 
+  /** A new record for idx; more open files than a correct source ever has is a broken peer. */
+  private begin(idx: number, f: OpenFile): void {
+    this.discard(idx);
+    if (this.open.size >= MAX_OPEN_FILES) throw new WireError('bad-frame', `More than ${MAX_OPEN_FILES} files were started on one data connection without being ended.`);
+    this.open.set(idx, f);
+  }
+
   private onHead(p: Buffer): void {
     const h = readFileHead(p);
     this.checkRel(h.rel);
-    this.discard(h.idx);
-    if (this.open.size >= MAX_OPEN_FILES) throw new WireError('bad-frame', `More than ${MAX_OPEN_FILES} files were started on one data connection without being ended.`);
-    const meta: EntryMeta = {
-      kind: 'file',
-      size: h.size,
-      mode: h.mode & 0o7777,
-      uid: h.uid,
-      gid: h.gid,
-      atimeNs: h.atimeNs,
-      mtimeNs: h.mtimeNs,
-      ctimeNs: 0n,
-      dev: 0n,
-      ino: 0n,
-      nlink: 1,
-      blocks: 0,
-    };
+    const meta = fileMeta(h.size, h.mode & 0o7777, h.uid, h.gid, h.atimeNs, h.mtimeNs);
     const sparse = (h.flags & FLAG_SPARSE) !== 0;
-    const f: OpenFile = { rel: Buffer.from(h.rel), name: Buffer.alloc(0), writer: null, hash: null, digest: null, hashed: 0, meta, sparse, failed: null };
-    this.open.set(h.idx, f);
+    const f: OpenFile = { rel: Buffer.from(h.rel), name: Buffer.alloc(0), writer: null, hash: null, digest: null, hashed: 0, meta, sparse, failed: null, range: null };
+    this.begin(h.idx, f);
     try {
       const [parent, name] = this.tree.parentOf(f.rel);
       f.name = Buffer.from(name);
       f.writer = new AtomicFileWriter(parent, this.tree.dev, { sparse });
       if (h.flags & FLAG_INLINE && h.inline) this.write(f, h.inline, 0);
+    } catch (err) {
+      this.failFile(f, err);
+    }
+  }
+
+  /** A range of a large file: written into the staging file its directory shares with the other ranges. */
+  private onRangeHead(p: Buffer): void {
+    const h = readRangeHead(p);
+    this.checkRel(h.rel);
+    const meta = fileMeta(h.fileSize, 0o600, 0, 0, 0n, 0n);
+    const range = { offset: h.offset, end: h.offset + h.length };
+    const f: OpenFile = { rel: Buffer.from(h.rel), name: Buffer.alloc(0), writer: null, hash: null, digest: null, hashed: h.offset, meta, sparse: false, failed: null, range };
+    this.begin(h.idx, f);
+    try {
+      const [parent] = this.tree.parentOf(f.rel);
+      f.writer = new AtomicFileWriter(parent, this.tree.dev, { stage: rangeStageName(h.stage) });
     } catch (err) {
       this.failFile(f, err);
     }
@@ -158,7 +170,9 @@ export class DestSession {
     if (!f) throw new WireError('bad-frame', `Data for file #${d.idx}, which was not started.`);
     if (f.failed) return;
     if (d.offset < f.hashed) throw new WireError('bad-frame', 'File data went backwards.');
-    if (d.offset + d.data.length > f.meta.size) throw new WireError('bad-frame', 'File data past the announced size.');
+    // A staging file may hold an earlier attempt's bytes: a range has no holes to skip.
+    if (f.range && d.offset !== f.hashed) throw new WireError('bad-frame', 'Range data skipped bytes.');
+    if (d.offset + d.data.length > (f.range ? f.range.end : f.meta.size)) throw new WireError('bad-frame', 'File data past the announced size.');
     try {
       this.write(f, d.data, d.offset);
     } catch (err) {
@@ -169,7 +183,7 @@ export class DestSession {
   private write(f: OpenFile, data: Buffer, offset: number): void {
     (f.writer as AtomicFileWriter).write(data, offset);
     // Small files come whole in their head: one hashing call instead of a Hash object per file.
-    if (offset === 0 && f.hashed === 0 && data.length === f.meta.size) f.digest = sha256Once('sha256', data, 'buffer');
+    if (offset === 0 && f.hashed === 0 && data.length === f.meta.size && !f.range) f.digest = sha256Once('sha256', data, 'buffer');
     else {
       hashZerosTo(f, offset);
       streamHash(f).update(data);
@@ -192,6 +206,7 @@ export class DestSession {
       this.results.push([e.idx, 'failed', null, null, f.failed?.code ?? 'io', f.failed?.reason ?? 'write failed']);
       return;
     }
+    if (f.range) return this.endRange(e.idx, f, f.range, e.hash);
     // Only a sparse file may end in a hole; a dense one must have had every byte (a correct source
     // gives a file up when it shrank), else the missing tail would be hashed as zeros.
     if (!f.sparse && f.hashed !== f.meta.size) {
@@ -216,6 +231,27 @@ export class DestSession {
       this.failFile(f, err);
       const failed = f.failed as { code: string; reason: string } | null;
       this.results.push([e.idx, 'failed', null, null, failed?.code ?? 'io', failed?.reason ?? 'commit failed']);
+    }
+  }
+
+  private endRange(idx: number, f: OpenFile, range: { offset: number; end: number }, srcHash: Buffer | null): void {
+    const w = f.writer as AtomicFileWriter;
+    if (f.hashed !== range.end) {
+      w.abort();
+      throw new WireError('bad-frame', `Range #${idx} ended after ${f.hashed - range.offset} of its ${range.end - range.offset} bytes.`);
+    }
+    const dstHash = streamHash(f).digest();
+    if (!srcHash || !dstHash.equals(srcHash)) {
+      w.abort();
+      this.results.push([idx, 'failed', dstHash.toString('hex'), null, 'hash-mismatch', 'The bytes received do not match the source SHA-256.']);
+      return;
+    }
+    try {
+      w.finishRange(range.offset, range.end - range.offset, { fsync: this.opts.fsync, readBack: this.opts.readBack });
+      this.results.push([idx, 'ok', dstHash.toString('hex'), w.readBackHash?.toString('hex') ?? null, null, null, w.stageId]);
+    } catch (err) {
+      this.failFile(f, err);
+      this.results.push([idx, 'failed', null, null, f.failed?.code ?? 'io', f.failed?.reason ?? 'range write failed']);
     }
   }
 
@@ -257,6 +293,10 @@ export class DestSession {
     for (const f of this.open.values()) f.writer?.abort();
     this.open.clear();
   }
+}
+
+function fileMeta(size: number, mode: number, uid: number, gid: number, atimeNs: bigint, mtimeNs: bigint): EntryMeta {
+  return { kind: 'file', size, mode, uid, gid, atimeNs, mtimeNs, ctimeNs: 0n, dev: 0n, ino: 0n, nlink: 1, blocks: 0 };
 }
 
 function streamHash(f: OpenFile): Hash {

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { DestDirs } from '../fs/dest-dirs.ts';
 import { FsError, classify, isErrno } from '../fs/errors.ts';
 import { applyMeta } from '../fs/apply.ts';
-import { TEMP_PREFIX, createDirSafe, createHardLink, createSymlinkAtomic } from '../fs/atomic-write.ts';
+import { AtomicFileWriter, RANGE_STAGE_PREFIX, TEMP_PREFIX, createDirSafe, rangeStageName, createHardLink, createSymlinkAtomic } from '../fs/atomic-write.ts';
 import { listDirSync } from '../fs/walk.ts';
 import type { EntryMeta } from '../fs/api.ts';
 import type { MountGuard } from '../fs/mount-guard.ts';
@@ -20,6 +20,7 @@ import { joinRel, splitParent, validateName, validateRelPath } from '../fs/relpa
 
 const SLASH = 0x2f;
 const TEMP = Buffer.from(TEMP_PREFIX);
+const STAGE = Buffer.from(RANGE_STAGE_PREFIX);
 const startedNs = BigInt(Date.now() - 1000) * 1_000_000n;
 
 export class DestTree {
@@ -104,7 +105,8 @@ export class DestTree {
       for (const batch of listDirSync(absDir, { onEntryError: () => undefined })) {
         for (const e of batch) {
           if (e.meta.kind === 'dir' || !startsWith(e.name, TEMP)) continue;
-          if (olderThanNs !== null && e.meta.ctimeNs >= olderThanNs) continue;
+          // A staging file outlives restarts (its verified ranges are kept); only the final sweep takes it.
+          if (olderThanNs !== null && (e.meta.ctimeNs >= olderThanNs || startsWith(e.name, STAGE))) continue;
           try {
             fs.unlinkSync(joinRel(absDir, e.name));
             removed++;
@@ -142,6 +144,24 @@ export class DestTree {
     const abs = this.ensureDir(rel);
     this.sweepTemps(abs, null);
     applyMeta(abs, meta, { owner });
+  }
+
+  /**
+   * Gives a large file's staging file its metadata and its name, once every range is verified. The
+   * staging file must be the one the ranges were written to (stageId: same inode and birth, so one
+   * deleted and re-created by later ranges is refused) and complete; else 'range-missing' and the
+   * coordinator copies the ranges again.
+   */
+  commitStaged(rel: Buffer, stage: string, stageId: string, meta: EntryMeta, opts: { owner: boolean; fsync: boolean }): void {
+    const [parent, name] = this.parentOf(rel);
+    this.replaceDirIfAny(parent, name);
+    const w = new AtomicFileWriter(parent, this.dev, { stage: rangeStageName(stage), create: false });
+    if (w.stageId !== stageId || w.bytesWritten !== meta.size) {
+      w.abort();
+      w.discard();
+      throw new FsError('range-missing', `The staged ranges of this file are incomplete (${w.bytesWritten} of ${meta.size} bytes, or the staging file was replaced); they are copied again.`);
+    }
+    w.commit(Buffer.from(name), meta, { owner: opts.owner, fsync: opts.fsync, readBack: false });
   }
 
   /** lstat of root/rel, or null when absent. Never follows a final symlink. */

@@ -9,6 +9,9 @@
  *   fileEnd:  u32 batch, u32 idx, u8 status(0 ok + 32-byte SHA-256 | 1 given up + utf8 reason)
  *   symlink:  u32 batch, u32 idx, u32 uid, u32 gid, i64 atimeNs, i64 mtimeNs, u16 relLen, rel, target
  *   batchEnd: u32 batch
+ *   rangeHead: u32 batch, u32 idx, u64 fileSize, u64 offset, u64 length, u8 stageLen, stage (ASCII),
+ *             u16 relLen, rel; then fileData frames inside [offset, offset + length) and a fileEnd
+ *             whose SHA-256 is the range's
  */
 import { FRAME_HEADER_BYTES, FrameType } from '../protocol/wire.ts';
 import { WireError } from '../net/wire-error.ts';
@@ -96,6 +99,56 @@ export function readFileHead(p: Buffer): FileHead {
     rel: p.subarray(FILE_HEAD_FIXED, FILE_HEAD_FIXED + relLen),
     inline,
   };
+}
+
+export const RANGE_HEAD_FIXED = 4 + 4 + 8 * 3 + 1;
+const STAGE_KEY = /^[A-Za-z0-9_-]{1,64}$/;
+
+export interface RangeHead {
+  batch: number;
+  idx: number;
+  fileSize: number;
+  offset: number;
+  length: number;
+  stage: string;
+  rel: Buffer;
+}
+
+export function rangeHeadLength(rel: Buffer, stage: string): number {
+  return FRAME_HEADER_BYTES + RANGE_HEAD_FIXED + stage.length + 2 + rel.length;
+}
+
+export function writeRangeHead(buf: Buffer, off: number, r: RangeHead): number {
+  buf.writeUInt32BE(RANGE_HEAD_FIXED + r.stage.length + 2 + r.rel.length + 1, off);
+  buf[off + 4] = FrameType.rangeHead;
+  let o = off + FRAME_HEADER_BYTES;
+  o = buf.writeUInt32BE(r.batch, o);
+  o = buf.writeUInt32BE(r.idx, o);
+  o = buf.writeBigUInt64BE(BigInt(r.fileSize), o);
+  o = buf.writeBigUInt64BE(BigInt(r.offset), o);
+  o = buf.writeBigUInt64BE(BigInt(r.length), o);
+  o = buf.writeUInt8(r.stage.length, o);
+  o += buf.write(r.stage, o, 'latin1');
+  o = buf.writeUInt16BE(r.rel.length, o);
+  o += r.rel.copy(buf, o);
+  return o;
+}
+
+/** A range must be non-empty, inside the file, and name its staging file with a safe key. */
+export function readRangeHead(p: Buffer): RangeHead {
+  need(p, RANGE_HEAD_FIXED, 'rangeHead');
+  const stageLen = p[RANGE_HEAD_FIXED - 1] as number;
+  need(p, RANGE_HEAD_FIXED + stageLen + 2, 'rangeHead');
+  const stage = p.toString('latin1', RANGE_HEAD_FIXED, RANGE_HEAD_FIXED + stageLen);
+  const relAt = RANGE_HEAD_FIXED + stageLen + 2;
+  const relLen = p.readUInt16BE(relAt - 2);
+  if (p.length !== relAt + relLen) throw new WireError('bad-frame', `A rangeHead record is ${p.length} bytes; its lengths add up to ${relAt + relLen}.`);
+  if (!STAGE_KEY.test(stage)) throw new WireError('bad-frame', 'A rangeHead record names an invalid staging key.');
+  const fileSize = safeLength(p.readBigUInt64BE(8), 'file size');
+  const offset = safeLength(p.readBigUInt64BE(16), 'range offset');
+  const length = safeLength(p.readBigUInt64BE(24), 'range length');
+  if (length === 0 || offset + length > fileSize) throw new WireError('bad-frame', `A range [${offset}, +${length}) does not fit a file of ${fileSize} bytes.`);
+  return { batch: p.readUInt32BE(0), idx: p.readUInt32BE(4), fileSize, offset, length, stage, rel: p.subarray(relAt, relAt + relLen) };
 }
 
 export const FILE_DATA_FIXED = 16;
@@ -214,8 +267,11 @@ export function readBatchEnd(p: Buffer): number {
   return p.readUInt32BE(0);
 }
 
-/** Destination -> source: results of a batch. r: [idx, status, dstHash, readBackHash, code, reason]. */
+/**
+ * Destination -> source: results of a batch. r: [idx, status, dstHash, readBackHash, code, reason,
+ * stageId (ranges only: which staging file the range went into)].
+ */
 export interface BatchAck {
   batch: number;
-  results: [idx: number, status: 'ok' | 'failed', dstHash: string | null, readBackHash: string | null, code: string | null, reason: string | null][];
+  results: [idx: number, status: 'ok' | 'failed', dstHash: string | null, readBackHash: string | null, code: string | null, reason: string | null, stageId?: string][];
 }

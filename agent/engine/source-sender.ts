@@ -3,7 +3,8 @@
  * as one batch over an authenticated data connection, hashing while reading, then waits for the
  * destination's per-file results. Small files travel inline in their fileHead frame; many of them share
  * one socket write (frames are packed into 1 MiB output blocks, no per-file buffer). Large files go as
- * 1 MiB fileData frames, only their data segments when sparse (holes are hashed as zeros).
+ * 1 MiB fileData frames, only their data segments when sparse (holes are hashed as zeros); a range of a
+ * large file goes the same way under a rangeHead, hashed on its own.
  *
  * A file whose size, mtime or ctime changes between the fstat before and after reading is sent again
  * (up to MAX_ATTEMPTS), then reported 'changed'. Reads are synchronous (the fastest way for small
@@ -34,10 +35,12 @@ import {
   encodeBatchEnd,
   encodeFileEndAbort,
   fileHeadLength,
+  rangeHeadLength,
   symlinkLength,
   writeFileDataHeader,
   writeFileEndOk,
   writeFileHead,
+  writeRangeHead,
   writeSymlink,
 } from './records.ts';
 import { metaSig, metaToWire, unb64 } from './wire-meta.ts';
@@ -188,10 +191,11 @@ export class BatchSender {
         out.push({ id: item.id, status: 'failed', code: 'no-ack', reason: 'The destination did not report this file.' });
         continue;
       }
-      const [, status, dstHash, readBackHash, code, reason] = d;
+      const [, status, dstHash, readBackHash, code, reason, stageId] = d;
       const r: ItemResult = { ...o.result };
       if (dstHash) r.dstHash = dstHash;
       if (readBackHash) r.readBackHash = readBackHash;
+      if (stageId) r.stageId = stageId;
       if (status === 'failed') {
         r.status = 'failed';
         r.code = code ?? 'io';
@@ -272,6 +276,7 @@ export class BatchSender {
       this.outcomes.set(idx, { result: { id: item.id, status: 'changed', code: 'type-changed', reason: 'It is no longer a regular file.' }, sent: false });
       return true;
     }
+    if (item.range) return this.sendRange(idx, item, item.range, rel, fd, before);
     const size = Number(before.size);
     if (item.skipIfHash !== undefined) {
       const h = sha256Fd(fd).toString('hex');
@@ -331,33 +336,9 @@ export class BatchSender {
     let shrunk = false;
     for (const [start, end] of segments) {
       hashed = hashZeros(hash, hashed, start);
-      for (let pos = start; pos < end && !shrunk; ) {
-        const want = Math.min(MAX_CHUNK, end - pos);
-        await this.opts.bucket.take(want);
-        const r = this.out.reserve(FILE_DATA_FRAME_OVERHEAD + want);
-        const dataOff = writeFileDataHeader(r.buf, r.off, this.opts.batch, idx, pos, want);
-        let k: number;
-        try {
-          k = readFull(fd, r.buf, dataOff, want, pos);
-        } catch (err) {
-          this.out.shrink(r.off);
-          throw err;
-        }
-        if (k < want) {
-          this.out.shrink(r.off);
-          shrunk = true; // the file got shorter while read: a change, retried by the caller
-          break;
-        }
-        hash.update(r.buf.subarray(dataOff, dataOff + want));
-        pos += want;
-        hashed = pos;
-        this.opts.onBytes?.(want);
-        if (this.out.pending >= BLOCK / 2) {
-          this.out.flush();
-          if (this.conn.socket.writableNeedDrain) await this.conn.drain();
-        }
-      }
+      shrunk = !(await this.streamBytes(idx, fd, start, end, hash));
       if (shrunk) break;
+      hashed = end;
     }
     const after = fs.fstatSync(fd, BIG);
     if (shrunk || statsChanged(before, after)) {
@@ -369,6 +350,65 @@ export class BatchSender {
     const e = this.out.reserve(FILE_END_OK_LENGTH);
     writeFileEndOk(e.buf, e.off, this.opts.batch, idx, digest);
     this.outcomes.set(idx, { result: { id: item.id, status: 'ok', srcHash: digest.toString('hex'), bytes: size, ...metaIfChanged(item, meta) }, sent: true });
+    return true;
+  }
+
+  /**
+   * fileData frames for bytes [start, end) of fd, hashed as read; false when the file ended sooner
+   * (it shrank while read: a change the caller retries).
+   */
+  private async streamBytes(idx: number, fd: number, start: number, end: number, hash: Hash): Promise<boolean> {
+    for (let pos = start; pos < end; ) {
+      const want = Math.min(MAX_CHUNK, end - pos);
+      await this.opts.bucket.take(want);
+      const r = this.out.reserve(FILE_DATA_FRAME_OVERHEAD + want);
+      const dataOff = writeFileDataHeader(r.buf, r.off, this.opts.batch, idx, pos, want);
+      let k: number;
+      try {
+        k = readFull(fd, r.buf, dataOff, want, pos);
+      } catch (err) {
+        this.out.shrink(r.off);
+        throw err;
+      }
+      if (k < want) {
+        this.out.shrink(r.off);
+        return false;
+      }
+      hash.update(r.buf.subarray(dataOff, dataOff + want));
+      pos += want;
+      this.opts.onBytes?.(want);
+      if (this.out.pending >= BLOCK / 2) {
+        this.out.flush();
+        if (this.conn.socket.writableNeedDrain) await this.conn.drain();
+      }
+    }
+    return true;
+  }
+
+  /**
+   * One range of a large file, sent only while the file is still as listed: ranges of different
+   * versions must never be put together, so a file that changed is refused ('range-stale', with its
+   * meta now) and the coordinator starts it over.
+   */
+  private async sendRange(idx: number, item: CopyItem, range: NonNullable<CopyItem['range']>, rel: Buffer, fd: number, before: fs.BigIntStats): Promise<boolean> {
+    const now = metaToWire(metaFromStats(before));
+    if (item.sig === undefined || metaSig(now) !== item.sig || range.offset + range.length > Number(before.size)) {
+      this.outcomes.set(idx, { result: { id: item.id, status: 'failed', code: 'range-stale', reason: 'It changed after it was listed.', meta: now }, sent: false });
+      return true;
+    }
+    const head = this.out.reserve(rangeHeadLength(rel, range.stage));
+    writeRangeHead(head.buf, head.off, { batch: this.opts.batch, idx, fileSize: Number(before.size), offset: range.offset, length: range.length, stage: range.stage, rel });
+    this.outcomes.set(idx, { result: { id: item.id, status: 'failed', code: 'incomplete' }, sent: true });
+    const hash = createHash('sha256');
+    const complete = await this.streamBytes(idx, fd, range.offset, range.offset + range.length, hash);
+    if (!complete || statsChanged(before, fs.fstatSync(fd, BIG))) {
+      this.out.push(encodeFileEndAbort(this.opts.batch, idx, 'changed while read'));
+      return false;
+    }
+    const digest = hash.digest();
+    const e = this.out.reserve(FILE_END_OK_LENGTH);
+    writeFileEndOk(e.buf, e.off, this.opts.batch, idx, digest);
+    this.outcomes.set(idx, { result: { id: item.id, status: 'ok', srcHash: digest.toString('hex'), bytes: range.length }, sent: true });
     return true;
   }
 }

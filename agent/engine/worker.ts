@@ -4,7 +4,8 @@
  * is given and reports their results:
  *   source:      list directories (optionally with SHA-256 for full verification), copy batches to a
  *                destination over pooled data connections;
- *   destination: accept data connections (DestSession), probe, hard-link, finish directories, delete
+ *   destination: accept data connections (DestSession), probe, hard-link, commit large files whose
+ *                ranges are all verified, finish directories, delete
  *                extras, list directories for mirror and verification.
  * The task's root is guarded (MountGuard) before every job and every 2 s; when it stops being the
  * mount it was, the worker stops at once and tells the coordinator (fatal 'mount-lost').
@@ -227,6 +228,10 @@ export class Worker {
         case 'dirs': {
           const owner = this.settings?.preserveOwner ?? true;
           return this.sendMsg({ t: 'applied', job: msg.job, results: msg.items.map((i) => this.apply(i.id, () => this.destTree().finishDir(unb64(i.rel), metaFromWire(i.meta), owner))) });
+        }
+        case 'commit': {
+          const opts = { owner: this.settings?.preserveOwner ?? true, fsync: this.settings?.fsync ?? true };
+          return this.sendMsg({ t: 'applied', job: msg.job, results: msg.items.map((i) => this.apply(i.id, () => this.destTree().commitStaged(unb64(i.rel), i.stage, i.stageId, metaFromWire(i.meta), opts))) });
         }
         case 'delete':
           return this.sendMsg({ t: 'applied', job: msg.job, results: msg.items.map((i, idx) => this.apply(idx, () => this.destTree().remove(unb64(i.rel)))) });

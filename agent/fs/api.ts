@@ -43,4 +43,5 @@ export type FsErrorCode =
   | 'path-too-long' // longer than the OS allows (PATH_MAX / NAME_MAX)
   | 'mount-lost' // the guarded root is no longer the mount it was
   | 'not-a-directory' // a path component that should be a directory is not (e.g. a symlink)
+  | 'range-missing' // a large file's staging file lacks ranges the journal had verified
   | 'io'; // anything else, see errno

@@ -10,6 +10,10 @@
  *     how an existing file is overwritten). `abort` closes and unlinks.
  *     In sparse mode, all-zero 4 KiB blocks (aligned to file offsets) are not written, so holes stay
  *     holes; this assumes each byte range is written once (or again with identical data).
+ *     A staging file (options.stage) holds one large file's ranges, written by several writers (even
+ *     on several hosts) under one name: opened without O_EXCL (and without O_CREAT to commit it),
+ *     each range finished on its own (`finishRange`: fsync, read back); abort only closes it. The
+ *     writer that commits it adopts the complete file and renames it like any other.
  *   - createDirSafe: mkdir, then lstat: must be a directory on the expected device.
  *   - createSymlinkAtomic: symlink under a temp name, owner and times on the link, rename.
  *   - createHardLink: link, or link under a temp name and rename when the name exists.
@@ -23,7 +27,7 @@ import type { EntryMeta } from './api.ts';
 import { isRoot } from './apply.ts';
 import { FsError, classify, isErrno } from './errors.ts';
 import { majorMinorOf } from './mountinfo.ts';
-import { sha256Fd } from './hash.ts';
+import { sha256Fd, sha256FdRange } from './hash.ts';
 import { setTimes, setTimesFd } from './native.ts';
 import { PATH_MAX_BYTES, relToDisplay, validateName } from './relpath.ts';
 
@@ -37,6 +41,15 @@ const LSTAT_OPTIONS = { bigint: true } as const;
 
 /** Prefix of every temp name Ferry creates; the engine may clean up leftovers starting with it. */
 export const TEMP_PREFIX = '.ferry-tmp.';
+/**
+ * Prefix of a large file's staging file (+ the task's stage key): it outlives agent restarts, so a
+ * resumed task keeps the ranges already verified; only a directory's final sweep removes leftovers.
+ */
+export const RANGE_STAGE_PREFIX = `${TEMP_PREFIX}range.`;
+
+export function rangeStageName(stage: string): Buffer {
+  return Buffer.from(RANGE_STAGE_PREFIX + stage, 'latin1');
+}
 // Random per thread (module instance), plus a counter: unique without a syscall per name.
 const TEMP_STEM = Buffer.from(`${TEMP_PREFIX}${randomBytes(6).toString('hex')}.`);
 let tempCounter = 0;
@@ -92,6 +105,10 @@ function isZero(buf: Uint8Array, start: number, end: number): boolean {
 export interface WriterOptions {
   /** Skip all-zero 4 KiB blocks so the new file stays sparse (use when the source file was sparse). */
   sparse?: boolean;
+  /** Open this staging file (a name in destDir, see rangeStageName) instead of a fresh temp file. */
+  stage?: Buffer;
+  /** With stage: create it when missing (writing a range); false to commit an existing one. */
+  create?: boolean;
 }
 
 export interface CommitOptions {
@@ -108,6 +125,10 @@ export class AtomicFileWriter {
   readonly tempPath: Buffer;
   readonly expectedDev: bigint;
   private readonly sparse: boolean;
+  /** A shared staging file: abort keeps it (other ranges live in it). */
+  private readonly staged: boolean;
+  /** Which file this is ("ino:birth ns"): ranges and their commit must have written the same staging file. */
+  readonly stageId: string;
   private fd: number;
   private state: 'open' | 'committed' | 'aborted' = 'open';
   /** Owner and mode the new file got, so commit only changes what differs. */
@@ -122,34 +143,54 @@ export class AtomicFileWriter {
     this.destDir = destDir;
     this.expectedDev = expectedDev;
     this.sparse = options.sparse ?? false;
-    let path = join(destDir, tempName());
-    let fd = -1;
-    for (let attempt = 0; fd < 0; attempt++) {
-      try {
-        fd = fs.openSync(path, CREATE_FLAGS, 0o600);
-      } catch (err) {
-        if (isErrno(err, 'EEXIST') && attempt < 5) {
-          path = join(destDir, tempName());
-          continue;
-        }
-        throw classify(err, path);
-      }
-    }
+    this.staged = options.stage !== undefined;
+    const [path, fd] = options.stage ? openStage(join(destDir, options.stage), options.create ?? true) : createTemp(destDir);
     this.tempPath = path;
     this.fd = fd;
-    let dev: bigint;
+    let st: fs.BigIntStats;
     try {
-      const st = fs.fstatSync(fd, LSTAT_OPTIONS);
-      dev = st.dev;
+      st = fs.fstatSync(fd, LSTAT_OPTIONS);
       this.created = { uid: Number(st.uid), gid: Number(st.gid), mode: Number(st.mode) & 0o7777 };
     } catch (err) {
       this.abort();
       throw classify(err, path);
     }
-    if (dev !== expectedDev) {
+    this.stageId = this.staged ? `${st.ino}:${st.birthtimeNs}` : '';
+    if (st.dev !== expectedDev) {
       this.abort();
-      throw mountLost(destDir, dev, expectedDev);
+      throw mountLost(destDir, st.dev, expectedDev);
     }
+    if (!st.isFile()) {
+      this.abort();
+      throw new FsError('io', `The staging file ${relToDisplay(path)} is not a regular file.`, { path });
+    }
+    // An adopted staging file already holds its bytes (commit checks they are all there).
+    if (this.staged && !(options.create ?? true)) this.bytesWritten = Number(st.size);
+  }
+
+  /** Size of the open file now. */
+  currentSize(): number {
+    this.assertOpen();
+    return Number(fs.fstatSync(this.fd, LSTAT_OPTIONS).size);
+  }
+
+  /**
+   * Ends the writing of one range of a staging file: fsync (unless off), the range read back
+   * through the same fd (readBackHash), close. The staging file stays for the other ranges.
+   */
+  finishRange(offset: number, length: number, options: { fsync: boolean; readBack: boolean }): void {
+    this.assertOpen();
+    const fd = this.fd;
+    try {
+      if (options.fsync) fs.fsyncSync(fd);
+      this.readBackHash = options.readBack ? sha256FdRange(fd, offset, length) : null;
+    } catch (err) {
+      this.abort();
+      throw classify(err, this.tempPath);
+    }
+    this.fd = -1;
+    this.state = 'committed';
+    fs.closeSync(fd);
   }
 
   /**
@@ -244,7 +285,10 @@ export class AtomicFileWriter {
     }
   }
 
-  /** Closes and removes the temp file. Safe to call more than once, and after a failed commit. */
+  /**
+   * Closes and removes the temp file (a staging file is only closed). Safe to call more than once,
+   * and after a failed commit.
+   */
   abort(): void {
     if (this.state === 'committed') return;
     this.state = 'aborted';
@@ -256,6 +300,7 @@ export class AtomicFileWriter {
       }
       this.fd = -1;
     }
+    if (this.staged) return;
     try {
       fs.unlinkSync(this.tempPath);
     } catch {
@@ -263,8 +308,39 @@ export class AtomicFileWriter {
     }
   }
 
+  /** Removes a staging file that cannot be committed (after abort). */
+  discard(): void {
+    try {
+      fs.unlinkSync(this.tempPath);
+    } catch {
+      // gone already
+    }
+  }
+
   private assertOpen(): void {
     if (this.state !== 'open' || this.fd < 0) throw new FsError('io', `The temp file ${relToDisplay(this.tempPath)} is already ${this.state}.`);
+  }
+}
+
+/** A fresh temp file in destDir (O_EXCL, a new random name on a collision). */
+function createTemp(destDir: Buffer): [Buffer, number] {
+  let path = join(destDir, tempName());
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return [path, fs.openSync(path, CREATE_FLAGS, 0o600)];
+    } catch (err) {
+      if (!isErrno(err, 'EEXIST') || attempt >= 5) throw classify(err, path);
+      path = join(destDir, tempName());
+    }
+  }
+}
+
+function openStage(path: Buffer, create: boolean): [Buffer, number] {
+  try {
+    return [path, fs.openSync(path, create ? O_CREAT | O_RDWR | O_NOFOLLOW : O_RDWR | O_NOFOLLOW, 0o600)];
+  } catch (err) {
+    if (!create && isErrno(err, 'ENOENT')) throw new FsError('range-missing', `The staging file ${relToDisplay(path)} is gone; its ranges are copied again.`, { path, errno: 'ENOENT' });
+    throw classify(err, path);
   }
 }
 

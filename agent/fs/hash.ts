@@ -25,6 +25,19 @@ export function sha256Fd(fd: number): Buffer {
   return hash.digest();
 }
 
+/** SHA-256 of bytes [offset, offset + length) of an open fd (fewer when the file ends sooner). */
+export function sha256FdRange(fd: number, offset: number, length: number): Buffer {
+  chunk ??= Buffer.allocUnsafe(CHUNK);
+  const hash = createHash('sha256');
+  for (let pos = offset, end = offset + length; pos < end; ) {
+    const n = fs.readSync(fd, chunk, 0, Math.min(CHUNK, end - pos), pos);
+    if (n === 0) break;
+    hash.update(chunk.subarray(0, n));
+    pos += n;
+  }
+  return hash.digest();
+}
+
 /** SHA-256 of a whole file (32 bytes). */
 export function sha256File(absPath: Buffer): Buffer {
   let fd: number;

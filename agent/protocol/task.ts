@@ -36,6 +36,11 @@ export const TaskSpec = z.object({
   bwlimit: BandwidthLimit.nullable().default(null),
   verify: VerifyMode.default('transferred'),
   dryRun: z.boolean().default(false),
+  /**
+   * Files larger than this (bytes) that are not sparse are copied as ranges of this size, in
+   * parallel, spread across the task's source and destination agents.
+   */
+  rangeSize: z.number().int().min(1024 * 1024).max(2 ** 40).default(128 * 1024 * 1024),
   /** Parallel jobs per source worker. */
   concurrency: z.number().int().min(1).max(256).default(4),
   /** Copy numeric uid/gid (effective only when the destination agent runs as root). */

@@ -13,7 +13,7 @@
 import { z } from 'zod';
 
 /** Bumped on any incompatible change of a frame, record or message. */
-export const WIRE_PROTOCOL_VERSION = 1;
+export const WIRE_PROTOCOL_VERSION = 2;
 
 /** Largest data chunk a sender puts in one frame. */
 export const MAX_CHUNK = 1024 * 1024;
@@ -39,6 +39,8 @@ export const FrameType = {
   batchEnd: 0x25,
   /** Data plane, destination -> source: per-record results of a batch (JSON). */
   batchAck: 0x26,
+  /** Data plane: start of one byte range of a large file, written into the file's staging file. */
+  rangeHead: 0x27,
 } as const;
 export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
 
@@ -103,6 +105,9 @@ export type WireEntry = z.infer<typeof WireEntry>;
 export const WireEntryError = z.object({ name: B64, code: z.string(), message: z.string() });
 export type WireEntryError = z.infer<typeof WireEntryError>;
 
+/** Names a large file's staging file (unique per task and entry); safe as part of a file name. */
+export const StageKey = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+
 /** A destination a source streams to. */
 export const DataTarget = z.object({ agentId: z.string(), host: z.string(), port: z.number().int(), fingerprint: z.string() });
 export type DataTarget = z.infer<typeof DataTarget>;
@@ -116,6 +121,12 @@ export const CopyItem = z.object({
   skipIfHash: z.string().optional(),
   /** metaSig of the meta as listed: the source returns its meta only when the file's differs. */
   sig: z.string().optional(),
+  /**
+   * Only bytes [offset, offset + length) of the file, into the staging file RANGE_STAGE_PREFIX + stage
+   * of its destination directory; a 'commit' job gives the staging file its metadata and name once
+   * every range is verified. A source refuses a range of a file that no longer matches sig.
+   */
+  range: z.object({ offset: z.number().int().min(0), length: z.number().int().min(1), stage: StageKey }).optional(),
 });
 export type CopyItem = z.infer<typeof CopyItem>;
 
@@ -123,6 +134,8 @@ export const ProbeItem = z.object({ id: z.number().int(), rel: B64, size: z.numb
 export const LinkItem = z.object({ id: z.number().int(), rel: B64, target: B64 });
 export const DirItem = z.object({ id: z.number().int(), rel: B64, meta: WireMeta });
 export const DeleteItem = z.object({ rel: B64, kind: z.string() });
+/** A large file whose ranges are all verified: its staging file gets meta and is renamed to rel. */
+export const CommitItem = z.object({ id: z.number().int(), rel: B64, stage: StageKey, stageId: z.string().max(100), meta: WireMeta });
 
 /** Coordinator -> worker. */
 export const CoordinatorMessage = z.discriminatedUnion('t', [
@@ -142,6 +155,7 @@ export const CoordinatorMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('link'), job: z.number().int(), items: z.array(LinkItem) }),
   z.object({ t: z.literal('dirs'), job: z.number().int(), items: z.array(DirItem) }),
   z.object({ t: z.literal('delete'), job: z.number().int(), items: z.array(DeleteItem) }),
+  z.object({ t: z.literal('commit'), job: z.number().int(), items: z.array(CommitItem) }),
   z.object({ t: z.literal('pause'), paused: z.boolean() }),
   z.object({ t: z.literal('stop'), reason: z.string() }),
 ]);
@@ -159,6 +173,8 @@ export const ItemResult = z.object({
   bytes: z.number().optional(),
   /** When the source saw a different size/mtime than the listing, the meta actually copied. */
   meta: WireMeta.optional(),
+  /** A range: the staging file it was written to (its commit must find the same one). */
+  stageId: z.string().optional(),
   code: z.string().optional(),
   reason: z.string().optional(),
 });

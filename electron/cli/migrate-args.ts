@@ -30,6 +30,7 @@ Options:
   --verify none|transferred|full   (default transferred: the destination re-reads what it wrote)
   --dry-run                    only report what would be copied, deleted or skipped
   --concurrency N              parallel batches (default 4)
+  --range-size SIZE            files larger than SIZE are copied as ranges of SIZE in parallel (default 128M, at least 1M)
   --state-dir DIR              where agents keep journals (default ~/.local/state/ferry/cli/<task>)
   --report FILE                write the JSON report there
   --json                       machine-readable events, one JSON object per line
@@ -60,6 +61,7 @@ const OPTIONS = {
   verify: { type: 'string' },
   'dry-run': { type: 'boolean' },
   concurrency: { type: 'string' },
+  'range-size': { type: 'string' },
   'state-dir': { type: 'string' },
   report: { type: 'string' },
   json: { type: 'boolean' },
@@ -74,12 +76,24 @@ function oneOf<T extends string>(name: string, value: string | undefined, allowe
 
 /** Bytes per second from "50M", "1.5G", "800k", "1000" (binary multiples). */
 export function parseRate(text: string): number {
+  return parseBytes('bwlimit', text, 'a rate like 50M or 1G (bytes per second)');
+}
+
+/** Bytes from "128M", "1.5G", "800k", "1000" (binary multiples), for option --name. */
+function parseBytes(name: string, text: string, what: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?[bB])?(\/s)?$/.exec(text.trim());
-  if (!m) throw new CliUsageError(`--bwlimit wants a rate like 50M or 1G (bytes per second), not "${text}".`);
+  if (!m) throw new CliUsageError(`--${name} wants ${what}, not "${text}".`);
   const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[(m[2] ?? '').toLowerCase()] ?? 1;
   const v = Number(m[1]) * mult;
-  if (v <= 0) throw new CliUsageError('--bwlimit must be more than 0.');
+  if (v <= 0) throw new CliUsageError(`--${name} must be more than 0.`);
   return v;
+}
+
+function parseRangeSize(text: string | undefined): { rangeSize?: number } {
+  if (text === undefined) return {};
+  const v = Math.round(parseBytes('range-size', text, 'a size like 128M or 1G'));
+  if (v < 1024 * 1024) throw new CliUsageError(`--range-size must be at least 1M, not "${text}".`);
+  return { rangeSize: v };
 }
 
 export function parseBwLimit(text: string): { bytesPerSec: number; windows: { from: number; to: number }[] } {
@@ -133,6 +147,7 @@ export function parseMigrateArgs(argv: string[]): MigrateOptions {
     verify: oneOf('verify', values.verify, ['none', 'transferred', 'full'] as const, 'transferred'),
     dryRun: values['dry-run'] ?? false,
     concurrency,
+    ...parseRangeSize(values['range-size']),
   };
   return {
     source: positionals[0] as string,

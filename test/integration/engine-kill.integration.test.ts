@@ -33,6 +33,8 @@ const rand = mulberry32(seed);
  * journal and refills from it, also when it resumes, which is the path of a 250,000-entry directory.
  */
 const SMALL_READY_QUEUE = { FERRY_READY_MAX: '300' };
+/** The 24 MiB files go as 6 ranges each: kills land between and inside ranges too. */
+const RANGE_SIZE = '4M';
 
 beforeAll(async () => {
   console.log(`engine kill test seed: ${seed} (FERRY_KILL_SEED=${seed} replays it)`);
@@ -49,6 +51,15 @@ beforeAll(async () => {
   fs.linkSync(path.join(src, 'd0/f0'), path.join(src, 'd1/hard'));
 }, 120_000);
 afterAll(() => removeTree(tmp));
+
+/** Verified ranges of large files in the journal right now ("entry/idx" -> source hash of the range). */
+function verifiedRanges(journal: string): Map<string, string> {
+  const script = `const {DatabaseSync}=require('node:sqlite');const db=new DatabaseSync(process.argv[1],{readOnly:true,timeout:5000});
+    process.stdout.write(JSON.stringify(db.prepare('SELECT entry, idx, src_hash FROM ranges WHERE state=1').all()));`;
+  const r = spawnSync(b.node24, ['-e', script, journal], { encoding: 'utf8' });
+  if (r.status !== 0) return new Map();
+  return new Map((JSON.parse(r.stdout) as { entry: number; idx: number; src_hash: string }[]).map((x) => [`${x.entry}/${x.idx}`, x.src_hash]));
+}
 
 /** Verified entries in the coordinator's journal right now, read by a separate Node 24 process. */
 function verifiedNow(journal: string): string[] {
@@ -82,7 +93,7 @@ describe('kill -9 and resume', () => {
       const state = path.join(tmp, `state${round}`);
       const pids: Record<string, number> = {};
       let started: Started | null = null;
-      const args = ['migrate', src, dst, '--json', '--state-dir', state, '--concurrency', '2'];
+      const args = ['migrate', src, dst, '--json', '--state-dir', state, '--concurrency', '2', '--range-size', RANGE_SIZE];
       const { child, done } = runCli(b, args, (e) => {
         if (e.event === 'started') {
           started = e as unknown as Started;
@@ -121,7 +132,7 @@ describe('kill -9 and resume', () => {
   it('the whole CLI and its agents killed: the same command resumes the task', async () => {
     const dst = path.join(tmp, 'dst-all');
     const state = path.join(tmp, 'state-all');
-    const args = ['migrate', src, dst, '--json', '--state-dir', state, '--concurrency', '2'];
+    const args = ['migrate', src, dst, '--json', '--state-dir', state, '--concurrency', '2', '--range-size', RANGE_SIZE];
     let started: Started | null = null;
     const first = runCli(
       b,
@@ -147,7 +158,8 @@ describe('kill -9 and resume', () => {
     await first.done;
     const journal = path.join((s as Started).stateDir, 'coordinator', 'tasks', (s as Started).taskId, 'journal.sqlite');
     const kept = inodes(dst, verifiedNow(journal));
-    console.log(`killed everything; ${kept.size} files were verified`);
+    const keptRanges = verifiedRanges(journal);
+    console.log(`killed everything; ${kept.size} files and ${keptRanges.size} ranges were verified`);
     const second = await runCli(b, args, undefined, SMALL_READY_QUEUE).done;
     expect(second.code, second.stderr).toBe(0);
     const fin = finishedEvent(second);
@@ -155,5 +167,9 @@ describe('kill -9 and resume', () => {
     expect(formatDifferences(compareTrees(src, dst))).toBe('');
     const after = inodes(dst, [...kept.keys()]);
     expect([...kept].filter(([rel, ino]) => after.get(rel) !== ino)).toEqual([]);
+    // Ranges verified before the kill were kept, not copied again (a recopy resets and rewrites them).
+    const rangesAfter = verifiedRanges(journal);
+    expect([...keptRanges].filter(([key, hash]) => rangesAfter.get(key) !== hash)).toEqual([]);
+    expect(rangesAfter.size).toBe(4 * 6);
   }, 120_000);
 });

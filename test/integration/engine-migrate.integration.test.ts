@@ -258,6 +258,11 @@ describe('ferry migrate', () => {
     const badMode = runCliSync(b, ['migrate', d.src, d.dst, '--mode', 'fast']);
     expect(badMode.code).toBe(2);
     expect(badMode.stderr).toMatch(/--mode must be one of full, incremental/);
+    const tinyRanges = runCliSync(b, ['migrate', d.src, d.dst, '--range-size', '64k']);
+    expect(tinyRanges.code).toBe(2);
+    expect(tinyRanges.stderr).toContain('--range-size must be at least 1M, not "64k".');
+    const badRanges = runCliSync(b, ['migrate', d.src, d.dst, '--range-size', 'big']);
+    expect(badRanges.stderr).toContain('--range-size wants a size like 128M or 1G, not "big".');
   });
 
   it('scan prints counts, histogram, depth and huge directories', async () => {

@@ -16,7 +16,7 @@ import { createTlsServer, dialPinned, loadOrCreateIdentity } from '../../agent/n
 import { WireError } from '../../agent/net/wire-error.ts';
 import { openDataConn } from '../../agent/engine/data-pool.ts';
 import type { BatchAck } from '../../agent/engine/records.ts';
-import { FILE_END_OK_LENGTH, FLAG_INLINE, encodeBatchEnd, fileHeadLength, symlinkLength, writeFileDataHeader, writeFileEndOk, writeFileHead, writeSymlink } from '../../agent/engine/records.ts';
+import { FILE_END_OK_LENGTH, FLAG_INLINE, encodeBatchEnd, fileHeadLength, rangeHeadLength, symlinkLength, writeFileDataHeader, writeFileEndOk, writeFileHead, writeRangeHead, writeSymlink } from '../../agent/engine/records.ts';
 import { CONTROL_PROTOCOL_VERSION } from '../../agent/protocol/control.ts';
 import { TaskSpec } from '../../agent/protocol/task.ts';
 import { FrameType, MAX_FRAME_LENGTH, WIRE_PROTOCOL_VERSION } from '../../agent/protocol/wire.ts';
@@ -119,6 +119,13 @@ function head(rel: Buffer, size: number, inline: Buffer | null, batch = batchSeq
     inline.copy(buf, dataOff);
     writeFileEndOk(buf, dataOff + inline.length, batch, idx, createHash('sha256').update(inline).digest());
   }
+  return buf;
+}
+
+/** A rangeHead record: bytes [offset, offset + length) of a file of fileSize, into staging file `stage`. */
+function rangeHead(rel: Buffer, fileSize: number, offset: number, length: number, stage = 'wiretest-1', batch = batchSeq, idx = 0): Buffer {
+  const buf = Buffer.alloc(rangeHeadLength(rel, stage));
+  writeRangeHead(buf, 0, { batch, idx, fileSize, offset, length, stage, rel });
   return buf;
 }
 
@@ -235,6 +242,29 @@ describe('the destination data port refuses bad frames and writes nothing', () =
     expect(r.reject?.code).toBe('unsafe-path');
     expectUntouched();
     expect(fs.existsSync(path.join(tmp, 'escaped-link'))).toBe(false);
+  });
+
+  it('a range record with ../ in its path, past its file, or with an unsafe staging key', async () => {
+    const escape = await sendAndExpectClose([rangeHead(Buffer.from('../escaped-range'), 100, 0, 10)]);
+    expect(escape.reject?.code).toBe('unsafe-path');
+    const past = await sendAndExpectClose([rangeHead(Buffer.from('big'), 100, 96, 10)]);
+    expect(past.reject).toEqual({ code: 'bad-frame', message: 'A range [96, +10) does not fit a file of 100 bytes.' });
+    const key = await sendAndExpectClose([rangeHead(Buffer.from('big'), 100, 0, 10, '../x')]);
+    expect(key.reject).toEqual({ code: 'bad-frame', message: 'A rangeHead record names an invalid staging key.' });
+    expectUntouched();
+    expect(fs.existsSync(path.join(tmp, 'escaped-range'))).toBe(false);
+  });
+
+  it('range data outside its range, or a range that skips bytes', async () => {
+    const data = Buffer.alloc(8, 3);
+    const outside = await sendAndExpectClose([rangeHead(Buffer.from('big'), 100, 0, 10), dataFrame(data, 0), dataFrame(data, 8)]);
+    expect(outside.reject).toEqual({ code: 'bad-frame', message: 'File data past the announced size.' });
+    const gap = await sendAndExpectClose([rangeHead(Buffer.from('big'), 100, 10, 20), dataFrame(data, 12)]);
+    expect(gap.reject).toEqual({ code: 'bad-frame', message: 'Range data skipped bytes.' });
+    // Only the staging file the ranges opened (kept for the file's other ranges; the directory's
+    // final sweep removes leftovers): nothing is visible under the name "big".
+    expect(listAll(dst)).toEqual(['.ferry-tmp.range.wiretest-1']);
+    fs.rmSync(path.join(dst, '.ferry-tmp.range.wiretest-1'));
   });
 
   it('a frame type that has no place on a data connection', async () => {
@@ -363,6 +393,29 @@ describe('the control handshake', () => {
 // ------------------------------------------------------------------ still serving
 
 describe('after all that', () => {
+  it('a correct range lands in its staging file only, verified and read back, never under the final name', async () => {
+    const dc = await openDataConn({ agentId: 'dest', ...destTarget() }, { taskId: TASK, token: taskToken, agentId: 'agent-wire-test', agentVersion: 'test' });
+    const batch = batchSeq++;
+    const data = Buffer.alloc(4096, 9);
+    const hash = createHash('sha256').update(data).digest();
+    dc.conn.write(rangeHead(Buffer.from('ranged/file'), 3 * 4096, 4096, 4096, 'wiretest-7', batch, 0));
+    dc.conn.write(dataFrame(data, 4096, batch, 0));
+    dc.conn.write(endOk(hash, batch, 0));
+    dc.conn.write(encodeBatchEnd(batch));
+    const ack: BatchAck = await dc.waitAck(batch);
+    dc.conn.close();
+    const [, status, dstHash, readBack, , , stageId] = ack.results[0] ?? [];
+    expect(status).toBe('ok');
+    expect(dstHash).toBe(hash.toString('hex'));
+    expect(readBack).toBe(hash.toString('hex'));
+    const stage = path.join(dst, 'ranged', '.ferry-tmp.range.wiretest-7');
+    const st = fs.statSync(stage, { bigint: true });
+    expect(stageId).toBe(`${st.ino}:${st.birthtimeNs}`);
+    expect(fs.readFileSync(stage).subarray(4096, 8192).equals(data)).toBe(true);
+    expect(fs.readdirSync(path.join(dst, 'ranged'))).toEqual(['.ferry-tmp.range.wiretest-7']);
+    fs.rmSync(path.join(dst, 'ranged'), { recursive: true });
+  });
+
   it('the destination agent still takes a correct batch', async () => {
     const dc = await openDataConn({ agentId: 'dest', ...destTarget() }, { taskId: TASK, token: taskToken, agentId: 'agent-wire-test', agentVersion: 'test' });
     const batch = batchSeq++;

@@ -1,5 +1,6 @@
 // Creating entries on the destination: temp file + rename, nothing partial visible, abort leaves
 // nothing, device checks, parent checks that never follow symlinks, directories, symlinks, hard links.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -209,3 +210,53 @@ describe('directories, symlinks, hard links', () => {
     syncDir(b('sub'));
   });
 });
+
+describe('staging files of large files (ranges)', () => {
+  const stage = Buffer.from('.ferry-tmp.range.unit-1');
+  const writeRange = (data: Buffer, offset: number): AtomicFileWriter => {
+    const w = new AtomicFileWriter(Buffer.from(dir), dev, { stage });
+    w.write(data, offset);
+    w.finishRange(offset, data.length, { fsync: true, readBack: true });
+    return w;
+  };
+
+  it('ranges written by separate writers share one staging file, which a commit adopts and renames', () => {
+    const content = pseudoRandom(3 * 4096, 5);
+    // Out of order, as parallel ranges arrive.
+    const w2 = writeRange(content.subarray(8192), 8192);
+    const w0 = writeRange(content.subarray(0, 4096), 0);
+    const w1 = writeRange(content.subarray(4096, 8192), 4096);
+    expect(new Set([w0.stageId, w1.stageId, w2.stageId]).size).toBe(1);
+    expect(w1.readBackHash?.equals(createHashOf(content.subarray(4096, 8192)))).toBe(true);
+    // Aborting a range closes the staging file and keeps it: the other ranges live in it.
+    const aborted = new AtomicFileWriter(Buffer.from(dir), dev, { stage });
+    aborted.abort();
+    const c = new AtomicFileWriter(Buffer.from(dir), dev, { stage, create: false });
+    expect(c.stageId).toBe(w0.stageId);
+    expect(c.bytesWritten).toBe(content.length);
+    c.commit(Buffer.from('big.bin'), meta({ size: content.length, mtimeNs: 1_600_000_000_123_456_789n }), { owner: false });
+    expect(fs.readFileSync(path.join(dir, 'big.bin')).equals(content)).toBe(true);
+    expect(fs.readdirSync(dir)).toEqual(['big.bin']);
+  });
+
+  it('a staging file deleted and re-created between ranges has another id; a missing one cannot be committed', () => {
+    const first = writeRange(Buffer.alloc(4096, 1), 0);
+    fs.unlinkSync(path.join(dir, stage.toString()));
+    const second = writeRange(Buffer.alloc(4096, 2), 4096);
+    expect(second.stageId).not.toBe(first.stageId);
+    fs.unlinkSync(path.join(dir, stage.toString()));
+    let err: unknown;
+    try {
+      new AtomicFileWriter(Buffer.from(dir), dev, { stage, create: false });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FsError);
+    expect((err as FsError).code).toBe('range-missing');
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+});
+
+function createHashOf(data: Buffer): Buffer {
+  return createHash('sha256').update(data).digest();
+}
