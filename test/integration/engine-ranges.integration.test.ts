@@ -147,4 +147,28 @@ describe('large files as ranges across agents', () => {
     const [entry] = journalRows<{ attempts: number }>(taskId, "SELECT attempts FROM entries WHERE kind = 'file'");
     expect(entry?.attempts).toBe(1);
   }, 120_000);
+
+  it('a source and a destination lost for good mid-task: their ranges and batches move to the agents left', async () => {
+    const src = path.join(tmp, 'src3');
+    const dst = path.join(tmp, 'dst3');
+    fs.mkdirSync(path.join(src, 'many'), { recursive: true });
+    fs.mkdirSync(dst);
+    for (let i = 0; i < 300; i++) fs.writeFileSync(path.join(src, 'many', `f${i}`), pseudoRandom(8192, 100 + i));
+    fs.writeFileSync(path.join(src, 'big.bin'), pseudoRandom(16 * MiB, 31));
+    // Slow enough (2 MiB/s per source) that both agents hold work when they die (copy jobs count as
+    // the source's; each source streams to both destinations in turn).
+    const taskId = await startTask('ranges-lost', src, dst, { rangeSize: MiB, concurrency: 2, bwlimit: { bytesPerSec: 2 * MiB, windows: [] } });
+    const busy = await waitUntil(taskId, (s) => isOver(s) || (s.workers.filter((w) => w.role === 'source' && w.inflight > 0).length === 2 && s.progress.bytesDone >= 2 * MiB));
+    expect(busy.state).toBe('running');
+    for (const role of ['source-b', 'dest-b'] as const) {
+      agents[role].child.kill('SIGKILL');
+      await agents[role].exited;
+    }
+    const final = await waitUntil(taskId, isOver);
+    expect(final.state, JSON.stringify(final)).toBe('done');
+    expect(final.passed).toBe(true);
+    const diffs = compareTrees(src, dst);
+    expect(diffs, formatDifferences(diffs)).toEqual([]);
+    expect(leftovers(dst)).toEqual([]);
+  }, 120_000);
 });
