@@ -141,7 +141,7 @@ export class DestSession {
     try {
       const [parent, name] = this.tree.parentOf(f.rel);
       f.name = Buffer.from(name);
-      f.writer = new AtomicFileWriter(parent, this.tree.dev, { sparse });
+      f.writer = new AtomicFileWriter(parent, this.tree.dev, { sparse, mode: meta.mode });
       if (h.flags & FLAG_INLINE && h.inline) this.write(f, h.inline, 0);
     } catch (err) {
       this.failFile(f, err);

@@ -109,6 +109,11 @@ export interface WriterOptions {
   stage?: Buffer;
   /** With stage: create it when missing (writing a range); false to commit an existing one. */
   create?: boolean;
+  /**
+   * The final mode, when known: the temp file is created with its permission bits (owner read and
+   * write always kept, as NFS servers check them on every write), so commit rarely needs fchmod.
+   */
+  mode?: number;
 }
 
 export interface CommitOptions {
@@ -144,7 +149,7 @@ export class AtomicFileWriter {
     this.expectedDev = expectedDev;
     this.sparse = options.sparse ?? false;
     this.staged = options.stage !== undefined;
-    const [path, fd] = options.stage ? openStage(join(destDir, options.stage), options.create ?? true) : createTemp(destDir);
+    const [path, fd] = options.stage ? openStage(join(destDir, options.stage), options.create ?? true) : createTemp(destDir, ((options.mode ?? 0) & 0o777) | 0o600);
     this.tempPath = path;
     this.fd = fd;
     let st: fs.BigIntStats;
@@ -259,7 +264,7 @@ export class AtomicFileWriter {
       }
       if (chowned || mode !== this.created.mode) fs.fchmodSync(fd, mode); // after chown, which clears setuid/setgid
       setTimesFd(fd, meta.atimeNs, meta.mtimeNs);
-      this.readBackHash = options.readBack ? sha256Fd(fd) : null;
+      this.readBackHash = options.readBack ? sha256Fd(fd, meta.size) : null;
       this.fd = -1;
       fs.closeSync(fd);
       this.renameIntoPlace(finalPath);
@@ -323,11 +328,11 @@ export class AtomicFileWriter {
 }
 
 /** A fresh temp file in destDir (O_EXCL, a new random name on a collision). */
-function createTemp(destDir: Buffer): [Buffer, number] {
+function createTemp(destDir: Buffer, mode: number): [Buffer, number] {
   let path = join(destDir, tempName());
   for (let attempt = 0; ; attempt++) {
     try {
-      return [path, fs.openSync(path, CREATE_FLAGS, 0o600)];
+      return [path, fs.openSync(path, CREATE_FLAGS, mode)];
     } catch (err) {
       if (!isErrno(err, 'EEXIST') || attempt >= 5) throw classify(err, path);
       path = join(destDir, tempName());

@@ -11,8 +11,12 @@ const CHUNK = 1024 * 1024;
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
 let chunk: Buffer | undefined;
 
-/** SHA-256 of the file's bytes, read from an open fd from its start. */
-export function sha256Fd(fd: number): Buffer {
+/**
+ * SHA-256 of the file's bytes, read from an open fd from its start to its end. With expectedSize, a
+ * short read that ends exactly there is taken as the end (a regular file reads short only at its
+ * end), which spares a small file the second read(2) that would return 0.
+ */
+export function sha256Fd(fd: number, expectedSize = -1): Buffer {
   chunk ??= Buffer.allocUnsafe(CHUNK);
   const hash = createHash('sha256');
   let pos = 0;
@@ -21,6 +25,7 @@ export function sha256Fd(fd: number): Buffer {
     if (n === 0) break;
     hash.update(chunk.subarray(0, n));
     pos += n;
+    if (n < CHUNK && pos === expectedSize) break;
   }
   return hash.digest();
 }
