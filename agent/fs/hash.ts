@@ -1,7 +1,6 @@
 /**
- * Owns SHA-256 of whole files for verification: synchronous in 1 MiB chunks through one reusable
- * buffer, and an asynchronous streaming variant. Symlinks are never
- * followed (O_NOFOLLOW).
+ * Owns SHA-256 of files for verification: synchronous, in 1 MiB chunks through one reusable buffer.
+ * Symlinks are never followed (O_NOFOLLOW).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -62,30 +61,4 @@ export function sha256File(absPath: Buffer): Buffer {
 
 export function sha256FileHex(absPath: Buffer): string {
   return sha256File(absPath).toString('hex');
-}
-
-/** Asynchronous SHA-256 of a whole file, streamed in 1 MiB chunks. */
-export async function sha256FileAsync(absPath: Buffer): Promise<Buffer> {
-  let handle: fs.promises.FileHandle;
-  try {
-    handle = await fs.promises.open(absPath, OPEN_FLAGS);
-  } catch (err) {
-    throw classify(err, absPath);
-  }
-  try {
-    const hash = createHash('sha256');
-    const buf = Buffer.allocUnsafe(CHUNK);
-    let pos = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buf, 0, CHUNK, pos);
-      if (bytesRead === 0) break;
-      hash.update(buf.subarray(0, bytesRead));
-      pos += bytesRead;
-    }
-    return hash.digest();
-  } catch (err) {
-    throw classify(err, absPath);
-  } finally {
-    await handle.close();
-  }
 }

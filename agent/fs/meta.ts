@@ -69,26 +69,10 @@ export function statEntry(absPath: Buffer): EntryMeta {
   }
 }
 
-export async function statEntryAsync(absPath: Buffer): Promise<EntryMeta> {
-  try {
-    return metaFromStats(await fs.promises.lstat(absPath, LSTAT_OPTIONS));
-  } catch (err) {
-    throw classify(err, absPath);
-  }
-}
-
 /** The target bytes of a symlink (not resolved, not decoded). */
 export function readLinkTarget(absPath: Buffer): Buffer {
   try {
     return fs.readlinkSync(absPath, LINK_OPTIONS);
-  } catch (err) {
-    throw classify(err, absPath);
-  }
-}
-
-export async function readLinkTargetAsync(absPath: Buffer): Promise<Buffer> {
-  try {
-    return await fs.promises.readlink(absPath, LINK_OPTIONS);
   } catch (err) {
     throw classify(err, absPath);
   }

@@ -1,8 +1,8 @@
 /**
- * Owns listing directories: `listDirSync` / `listDir` stream one directory in batches (default 512
+ * Owns listing directories: `listDirSync` streams one directory in batches (default 512
  * entries) through opendir with a small kernel buffer, so a directory with 250,000+ entries never
  * becomes one giant array; each entry is lstat'ed (and readlink'ed if it is a symlink).
- * `walkTreeSync` / `walkTree` walk a whole tree iteratively (an explicit stack, no recursion, and at
+ * `walkTreeSync` walks a whole tree iteratively (an explicit stack, no recursion, and at
  * most one directory handle open at a time), so 10,000-level trees neither blow the JS stack nor run
  * out of file descriptors. Entries whose absolute path would exceed PATH_MAX come out as
  * 'path-too-long' error items instead of crashing the walk.
@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import type { DirEntry, EntryMeta } from './api.ts';
 import { FsError, classify, isErrno } from './errors.ts';
-import { metaFromStats, statEntry, statEntryAsync } from './meta.ts';
+import { metaFromStats, statEntry } from './meta.ts';
 import { PATH_MAX_BYTES, relToDisplay } from './relpath.ts';
 
 export interface ListOptions {
@@ -105,63 +105,6 @@ export function* listDirSync(absDir: Buffer, options: ListOptions = {}): Generat
   }
 }
 
-/**
- * Lists one directory asynchronously, in batches: names are read with opendir, and each batch is
- * lstat'ed concurrently (which hides network latency on NFS).
- */
-export async function* listDir(absDir: Buffer, options: ListOptions = {}): AsyncGenerator<DirEntry[], void, undefined> {
-  const batchSize = options.batchSize ?? DEFAULT_BATCH;
-  const prefix = dirPrefixLength(absDir);
-  const sep = prefix > absDir.length ? Buffer.of(SLASH) : Buffer.alloc(0);
-  let dir: fs.Dir;
-  try {
-    dir = await fs.promises.opendir(absDir, OPENDIR_OPTIONS);
-  } catch (err) {
-    throw classify(err, absDir);
-  }
-  try {
-    let done = false;
-    while (!done) {
-      const names: Buffer[] = [];
-      while (names.length < batchSize) {
-        let d: fs.Dirent | null;
-        try {
-          d = await dir.read();
-        } catch (err) {
-          throw classify(err, absDir);
-        }
-        if (d === null) {
-          done = true;
-          break;
-        }
-        const name = nameOf(d);
-        const len = prefix + name.length;
-        if (len > PATH_MAX_BYTES) report(options, name, tooLongError(absDir, name, len));
-        else names.push(name);
-      }
-      const stated = await Promise.all(
-        names.map(async (name): Promise<DirEntry | null> => {
-          const p = Buffer.concat([absDir, sep, name]);
-          try {
-            const meta = await statEntryAsync(p);
-            if (meta.kind !== 'symlink') return { name, meta };
-            return { name, meta, linkTarget: await fs.promises.readlink(p, LINK_OPTIONS) };
-          } catch (err) {
-            const e = classify(err, p);
-            if (e.errno === 'ENOENT') return null;
-            report(options, name, e);
-            return null;
-          }
-        }),
-      );
-      const batch = stated.filter((e): e is DirEntry => e !== null);
-      if (batch.length > 0) yield batch;
-    }
-  } finally {
-    await dir.close();
-  }
-}
-
 function report(options: ListOptions, name: Buffer, error: FsError): void {
   if (!options.onEntryError) throw error;
   options.onEntryError(name, error);
@@ -220,38 +163,6 @@ export function* walkTreeSync(rootAbs: Buffer, options: WalkOptions = {}): Gener
   }
 }
 
-/** The asynchronous twin of walkTreeSync (same order and items). */
-export async function* walkTree(rootAbs: Buffer, options: WalkOptions = {}): AsyncGenerator<WalkItem, void, undefined> {
-  const rootMeta = await statEntryAsync(rootAbs);
-  yield { rel: Buffer.alloc(0), entry: { name: Buffer.alloc(0), meta: rootMeta } };
-  if (rootMeta.kind !== 'dir') return;
-  const stack: Buffer[] = [Buffer.alloc(0)];
-  for (;;) {
-    const rel = stack.pop();
-    if (rel === undefined) return;
-    const subdirs: Buffer[] = [];
-    const errors: WalkItem[] = [];
-    const listOptions: ListOptions = {
-      onEntryError: (name, error) => errors.push({ rel: childRel(rel, name), error }),
-    };
-    if (options.batchSize !== undefined) listOptions.batchSize = options.batchSize;
-    try {
-      for await (const batch of listDir(absOf(rootAbs, rel), listOptions)) {
-        for (const entry of batch) {
-          const r = childRel(rel, entry.name);
-          yield { rel: r, entry };
-          if (entry.meta.kind === 'dir') subdirs.push(r);
-        }
-        yield* drain(errors);
-      }
-    } catch (err) {
-      yield* drain(errors);
-      yield { rel, error: classify(err) };
-    }
-    yield* drain(errors);
-    for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i] as Buffer);
-  }
-}
 
 function* drain(items: WalkItem[]): Generator<WalkItem, void, undefined> {
   if (items.length > 0) yield* items.splice(0);

@@ -84,7 +84,7 @@ function leftovers(dir: string): string[] {
 }
 
 describe('large files as ranges across agents', () => {
-  it('spreads the ranges of large files over both sources and both destinations, commits them verified', async () => {
+  it('spreads the ranges of large files over both sources and both destinations, commits them, and full verification agrees', async () => {
     const src = path.join(tmp, 'src1');
     const dst = path.join(tmp, 'dst1');
     fs.mkdirSync(path.join(src, 'sub'), { recursive: true });
@@ -93,7 +93,8 @@ describe('large files as ranges across agents', () => {
     fs.writeFileSync(path.join(src, 'sub', 'odd.bin'), pseudoRandom(9 * MiB + 123, 12)); // 3 ranges, the last short
     fs.writeFileSync(path.join(src, 'sub', 'exact.bin'), pseudoRandom(4 * MiB, 13)); // not above rangeSize: whole
     fs.writeFileSync(path.join(src, 'small.txt'), 'small\n');
-    const taskId = await startTask('ranges-spread', src, dst, { rangeSize: 4 * MiB, concurrency: 2 });
+    // Full verification also rescans both trees and compares whole-file SHA-256s.
+    const taskId = await startTask('ranges-spread', src, dst, { rangeSize: 4 * MiB, concurrency: 2, verify: 'full' });
     const final = await waitUntil(taskId, isOver);
     expect(final.state, JSON.stringify(final)).toBe('done');
     expect(final.passed).toBe(true);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DirEntry } from '../../agent/fs/api.ts';
 import type { FsError } from '../../agent/fs/errors.ts';
 import { PATH_MAX_BYTES } from '../../agent/fs/relpath.ts';
-import { listDir, listDirSync, walkTree, walkTreeSync } from '../../agent/fs/walk.ts';
+import { listDirSync, walkTreeSync } from '../../agent/fs/walk.ts';
 import type { WalkItem } from '../../agent/fs/walk.ts';
 import { GBK_NAME, LATIN1_NAME, makeDeepChain, makeTree, removeTree } from '../helpers/make-tree.ts';
 
@@ -45,7 +45,7 @@ function findRels(root: string): string[] {
   return out.sort();
 }
 
-describe('listDir', () => {
+describe('listDirSync', () => {
   const big = () => path.join(bigBase, 'big');
   const COUNT = 250_000;
 
@@ -80,27 +80,23 @@ describe('listDir', () => {
     expect(batches).toBe(Math.ceil(COUNT / 512));
   }, 120_000);
 
-  it('streams the same directory asynchronously with a custom batch size, and can stop early', async () => {
+  it('streams the same directory with a custom batch size, and can stop early', () => {
     let total = 0;
     let maxBatch = 0;
-    for await (const batch of listDir(Buffer.from(big()), { batchSize: 1000 })) {
+    for (const batch of listDirSync(Buffer.from(big()), { batchSize: 1000 })) {
       maxBatch = Math.max(maxBatch, batch.length);
       total += batch.length;
     }
     expect(total).toBe(COUNT);
     expect(maxBatch).toBe(1000);
     // Breaking out closes the directory handle (no leak, no error).
-    for await (const batch of listDir(Buffer.from(big()))) {
-      expect(batch.length).toBe(512);
-      break;
-    }
     for (const batch of listDirSync(Buffer.from(big()))) {
       expect(batch.length).toBe(512);
       break;
     }
   }, 120_000);
 
-  it('returns names as bytes, metadata, and symlink targets', async () => {
+  it('returns names as bytes, metadata, and symlink targets', () => {
     const d = path.join(dir, 'small');
     fs.mkdirSync(d);
     fs.writeFileSync(Buffer.from(`${d}/${LATIN1_NAME.toString('latin1')}`, 'latin1'), 'abc');
@@ -117,9 +113,6 @@ describe('listDir', () => {
       expect(entries).toHaveLength(3);
     };
     check([...listDirSync(Buffer.from(d))].flat());
-    const asyncEntries: DirEntry[] = [];
-    for await (const batch of listDir(Buffer.from(d))) asyncEntries.push(...batch);
-    check(asyncEntries);
   });
 
   it('reports entries beyond PATH_MAX through onEntryError, or throws without it', () => {
@@ -139,8 +132,8 @@ describe('listDir', () => {
   });
 });
 
-describe('walkTree', () => {
-  it('visits exactly what find sees in the fixture tree, sync and async', async () => {
+describe('walkTreeSync', () => {
+  it('visits exactly what find sees in the fixture tree', async () => {
     const root = path.join(dir, 'fixture');
     await makeTree(root, { huge: false });
     const expected = findRels(root);
@@ -153,9 +146,6 @@ describe('walkTree', () => {
       fromSync.push(item.rel.toString('latin1'));
     }
     expect(fromSync.sort()).toEqual(expected);
-    const fromAsync: string[] = [];
-    for await (const item of walkTree(Buffer.from(root))) if (item.rel.length > 0) fromAsync.push(item.rel.toString('latin1'));
-    expect(fromAsync.sort()).toEqual(expected);
     // Parents come before their children.
     const order = items.map((i) => i.rel.toString('latin1'));
     expect(order.indexOf('nested/a')).toBeLessThan(order.indexOf('nested/a/b/c/deep.txt'));
@@ -163,30 +153,21 @@ describe('walkTree', () => {
     expect(special?.entry?.meta.kind).toBe('fifo');
   });
 
-  it('walks a 10,000-level tree without recursion; the part beyond PATH_MAX is reported, not crashed on', async () => {
+  it('walks a 10,000-level tree without recursion; the part beyond PATH_MAX is reported, not crashed on', () => {
     const root = path.join(bigBase, 'deep');
     makeDeepChain(root, 10_000);
     const rootLen = Buffer.byteLength(root);
     // Directories whose absolute path fits: root + ('/d' × k) <= 4095.
     const fitting = Math.floor((PATH_MAX_BYTES - rootLen) / 2);
-    for (const walk of [() => walkTreeSync(Buffer.from(root)), null]) {
-      let dirs = 0;
-      const errors: WalkItem[] = [];
-      if (walk) {
-        for (const item of walk()) {
-          if (item.error) errors.push(item);
-          else if (item.rel.length > 0) dirs++;
-        }
-      } else {
-        for await (const item of walkTree(Buffer.from(root))) {
-          if (item.error) errors.push(item);
-          else if (item.rel.length > 0) dirs++;
-        }
-      }
-      expect(dirs).toBe(fitting);
-      expect(errors).toHaveLength(1);
-      expect(errors[0]?.error?.code).toBe('path-too-long');
-      expect(errors[0]?.rel.length).toBe(2 * (fitting + 1) - 1);
+    let dirs = 0;
+    const errors: WalkItem[] = [];
+    for (const item of walkTreeSync(Buffer.from(root))) {
+      if (item.error) errors.push(item);
+      else if (item.rel.length > 0) dirs++;
     }
+    expect(dirs).toBe(fitting);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.error?.code).toBe('path-too-long');
+    expect(errors[0]?.rel.length).toBe(2 * (fitting + 1) - 1);
   }, 120_000);
 });
