@@ -6,7 +6,7 @@
  * plan; each test keeps its own hosts, tunnels and tasks.
  */
 import { promises as fs } from 'node:fs';
-import { consoleCalls, type CallName, type CallRequest, type CallResponse, type EventEnvelope } from '../../electron/contract/console.ts';
+import { consoleCalls, type CallName, type CallRequest, type CallResponse, type EventEnvelope, type MountHostCheck } from '../../electron/contract/console.ts';
 import { Controller, type ControllerOptions } from '../../electron/controller/controller.ts';
 import type { TestLab } from './test-hosts.ts';
 
@@ -36,6 +36,18 @@ export function contractCaller(controller: () => Controller): ContractCall {
     if (!result.ok) throw new Error(`${name} failed: ${result.error.code}: ${result.error.message}`);
     return consoleCalls[name].res.parse(result.result) as CallResponse<typeof name>;
   };
+}
+
+/** One host of a directory check (mounts.check, addresses.check) that Ferry reached; throws with its answer otherwise. */
+export function reachedHost(result: { hosts: MountHostCheck[] }, name: string): Extract<MountHostCheck, { ok: true }> {
+  const h = result.hosts.find((x) => x.hostName === name);
+  if (!h?.ok) throw new Error(`${name} was not reached: ${JSON.stringify(h)}`);
+  return h;
+}
+
+/** The codes of a host check's findings, sorted. */
+export function findingCodes(h: { findings: Array<{ code: string }> }): string[] {
+  return h.findings.map((f) => f.code).sort();
 }
 
 /** Adds lab hosts by name, each logging in with the lab's client key. */

@@ -14,9 +14,9 @@ import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consoleCalls, type AddressCheckResult, type CallName, type CallRequest, type CallResponse, type MountHostCheck } from '../../electron/contract/console.ts';
 import { Controller } from '../../electron/controller/controller.ts';
 import { MemorySecretStore } from '../../electron/controller/secrets.ts';
+import { contractCaller, findingCodes, reachedHost } from '../helpers/lab-controller.ts';
 import { createTestLab, type TestLab } from '../helpers/test-hosts.ts';
 import { tempDir } from '../helpers/test-hosts/ssh-helpers.ts';
 
@@ -29,19 +29,9 @@ let nasDir: string;
 let controller: Controller;
 const ids: Record<string, string> = {};
 
-async function call<N extends CallName>(name: N, req: CallRequest<N>): Promise<CallResponse<N>> {
-  const result = await controller.dispatch(name, req);
-  if (!result.ok) throw new Error(`${name} failed: ${result.error.code}: ${result.error.message}`);
-  return consoleCalls[name].res.parse(result.result) as CallResponse<N>;
-}
-
-function reached(result: AddressCheckResult, name: string): Extract<MountHostCheck, { ok: true }> {
-  const h = result.hosts.find((x) => x.hostName === name);
-  if (!h?.ok) throw new Error(`${name} was not reached: ${JSON.stringify(h)}`);
-  return h;
-}
-
-const codes = (h: { findings: Array<{ code: string }> }) => h.findings.map((f) => f.code).sort();
+const call = contractCaller(() => controller);
+const reached = reachedHost;
+const codes = findingCodes;
 
 async function saveAddress(name: string, tunnel: string, directory: string, agents?: string[]): Promise<void> {
   await call('addresses.save', { address: { name, tunnel, directory, ...(agents ? { agents } : {}) } });
