@@ -12,14 +12,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, watchPage, type PageWatch } from '../helpers/browser.ts';
+import type { PageWatch } from '../helpers/browser.ts';
 import { startConsole, type ConsoleFixture } from '../helpers/console-fixture.ts';
+import { consoleApiOf, expectLocalAndQuiet, openWatchedPage } from '../helpers/lab-browser.ts';
 import { createTestLab, type TestLab } from '../helpers/test-hosts.ts';
 import { ShellPage } from './pages/shell-page.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SHOTS = path.join(ROOT, 'test-output/screenshots');
-const LAB_NET = /^https?:\/\/198\.1[89]\./;
 /** The NAS address of the mount spec: a lab address nothing listens on (never contacted). */
 const NAS = '198.18.255.254';
 
@@ -31,11 +31,7 @@ let browser: Browser;
 let page: Page;
 let watch: PageWatch;
 
-async function api(name: string, req: unknown): Promise<unknown> {
-  const r = await fixture.call(name, req);
-  if (!r.body.ok) throw new Error(`${name}: ${r.body.error?.code}: ${r.body.error?.message}`);
-  return r.body.result;
-}
+const api = consoleApiOf(() => fixture);
 
 const row = (name: string): Locator => page.locator(`[data-test=address-row][data-name="${name}"]`);
 const results = (name: string): Locator => page.locator(`[data-test=address-results-row][data-name="${name}"]`);
@@ -64,21 +60,14 @@ beforeAll(async () => {
   await api('addresses.save', { address: { name: 'src-projects', tunnel: 'old-nas', directory: '/mnt/nas/projects' } });
   await api('addresses.save', { address: { name: 'dst-projects', tunnel: 'new-nas', directory: '/mnt/dst' } });
 
-  browser = await launchBrowser();
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', locale: 'en-US' });
-  page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  watch = await watchPage(page);
+  ({ browser, page, watch } = await openWatchedPage());
   const shell = new ShellPage(page);
   await shell.open(fixture.url);
   await shell.goTo('addresses');
   await row('src-projects').waitFor();
 }, 120_000);
 
-afterEach(() => {
-  expect(watch.offsite.filter((u) => !LAB_NET.test(u)), 'requests that left 127.0.0.1').toEqual([]);
-  expect(watch.unexpectedErrors(), 'console errors').toEqual([]);
-});
+afterEach(() => expectLocalAndQuiet(watch));
 
 afterAll(async () => {
   await browser?.close();
