@@ -164,7 +164,7 @@ export class Coordinator {
     this.dir = opts.dir;
     this.onFinished = opts.onFinished;
     this.journal = new Journal(opts.dir);
-    this.ranges = new RangePlanner(this.journal, this.spec.taskId, this.spec.rangeSize);
+    this.ranges = new RangePlanner(this.journal, this.spec.taskId, this.token, this.spec.rangeSize);
     this.filter = new EntryFilter(this.spec);
     this.probe = needsProbe(this.spec);
     const j = this.journal;
@@ -190,6 +190,9 @@ export class Coordinator {
       this.resumes++;
       j.set('resumes', String(this.resumes));
     }
+    // Job ids never repeat across restarts: a worker still finishing a job of the previous
+    // coordinator process must not have its answer taken for a new job of the same number.
+    this.nextJob = this.resumes * 2 ** 32 + 1;
     this.loadQueues();
   }
 
@@ -597,7 +600,8 @@ export class Coordinator {
       const f = this.largeQueue.shift();
       if (!f) return null;
       if (!f.split) return { files: [f] };
-      this.ranges.expand(f); // its pending ranges (or, all verified after a resume, its commit)
+      // Its pending ranges (or, all verified after a resume, its commit).
+      if (this.ranges.expand(f, this.attemptsOf(f.id)) === 'restart') this.startOver(f.id, 'range-missing');
     }
   }
 
@@ -606,7 +610,7 @@ export class Coordinator {
     const works = this.ranges.commits.splice(0, ITEMS_PER_JOB);
     const items = works.flatMap((c) => {
       const e = this.journal.entry(c.file.id);
-      return e && e.state === E.PENDING ? [{ id: e.id, rel: b64(e.rel), stage: this.ranges.stageOf(e.id), stageId: c.stageId, meta: e.meta }] : [];
+      return e && e.state === E.PENDING ? [{ id: e.id, rel: b64(e.rel), stage: c.stage, stageId: c.stageId, meta: e.meta }] : [];
     });
     if (items.length === 0) return;
     const job = this.startJob('commit', d, items.map((i) => i.id), { commits: works });
@@ -809,76 +813,100 @@ export class Coordinator {
     if (job.dest) this.countBytes(job.dest, copiedBytes);
   }
 
-  /** Whether a file may be tried once more. Attempts are read only on this rare path. */
+  /** A file's attempts so far. Read only on rare paths (and once per large file). */
+  private attemptsOf(id: number): number {
+    return num(this.journal.q('SELECT attempts FROM entries WHERE id = ?').get(id)?.attempts);
+  }
+
+  /** Whether a file may be tried once more. */
   private canRetry(id: number): boolean {
-    return num(this.journal.q('SELECT attempts FROM entries WHERE id = ?').get(id)?.attempts) + 1 < MAX_ATTEMPTS;
+    return this.attemptsOf(id) + 1 < MAX_ATTEMPTS;
   }
 
   /**
-   * A range's result: verified (and the file's commit queued after its last range), tried again,
-   * or the end of the file's attempt: a file that changed starts over as it is now, a failure fails it.
+   * A range's result: verified (and the file's commit queued after its last range), tried again
+   * (a lost ack, a connection cut, a hash mismatch: MAX_ATTEMPTS times per range), or the end of
+   * the file's attempt: a file that changed starts over as it is now, a failure fails it.
    */
   private onRangeCopied(job: Job, w: RangeWork, r: ItemResult | undefined): void {
     const j = this.journal;
     const id = w.file.id;
     let copied = 0;
-    let restart = false;
+    let restart: { why: 'changed' | 'range-missing'; meta?: WireMeta } | null = null;
     j.tx(() => {
       if (!this.ranges.isCurrent(w) || j.entry(id)?.state !== E.PENDING) return; // the file failed or started over meanwhile
+      if (r && r.id !== id) return; // not this job's file
       const hashesMatch = r?.status === 'ok' && r.srcHash !== undefined && r.srcHash === r.dstHash;
       const readBackOk = this.spec.verify !== 'transferred' || r?.readBackHash === r?.srcHash;
       if (r && hashesMatch && readBackOk && r.stageId) {
-        this.ranges.onVerified(w, r.srcHash as string, r.dstHash as string, r.stageId);
         copied = w.length;
+        if (this.ranges.onVerified(w, r.srcHash as string, r.dstHash as string, r.stageId) === 'restart') restart = { why: 'range-missing' };
         return;
       }
-      const changed = r?.code === 'range-stale' || r?.status === 'changed';
-      const again = !r || changed || r.status === 'ok' || r.code === 'no-ack' || r.code === 'incomplete';
-      if (again && this.canRetry(id)) {
-        j.q('UPDATE entries SET attempts = attempts + 1 WHERE id = ?').run(id);
-        if (changed) {
-          if (r?.meta) j.q('UPDATE entries SET meta = ?, size = ? WHERE id = ?').run(JSON.stringify(r.meta), r.meta.size, id);
-          this.ranges.forget(id);
-          restart = true;
-        } else this.ranges.queue.unshift(w);
+      if (r?.status === 'changed' && r.code !== 'changed') {
+        // Deleted, or no longer a regular file: nothing to start over with.
+        this.ranges.forget(id);
+        j.setEntryState(id, E.CHANGED, r.code ?? 'changed', r.reason ?? 'It changed during the migration.');
+        return;
+      }
+      if (r?.code === 'range-stale' || r?.status === 'changed') {
+        restart = r.meta ? { why: 'changed', meta: r.meta } : { why: 'changed' };
+        return;
+      }
+      const again = !r || r.status === 'ok' || r.code === 'no-ack' || r.code === 'incomplete';
+      if (again && w.tries + 1 < MAX_ATTEMPTS) {
+        w.tries++;
+        this.ranges.queue.unshift(w);
         return;
       }
       this.ranges.forget(id);
-      if (changed) j.setEntryState(id, E.CHANGED, 'changed', `It kept changing while it was read (${MAX_ATTEMPTS} attempts).`);
-      else if (r?.status === 'ok') j.setEntryState(id, E.FAILED, 'hash-mismatch', 'A range of it read back or arrived different from the source SHA-256.');
-      else j.setEntryState(id, E.FAILED, r?.code ?? 'io', r?.reason ?? 'Failed.');
+      const [code, reason] = r?.status === 'ok' ? ['hash-mismatch', 'A range of it read back or arrived different from the source SHA-256.'] : [r?.code ?? 'io', r?.reason ?? 'Failed.'];
+      j.q('UPDATE entries SET state = ?, code = ?, reason = ? WHERE id = ? AND state = ?').run(E.FAILED, code, reason, id, E.PENDING);
     });
-    if (restart) {
-      const e = j.entry(id);
-      if (e) this.enqueue(e);
-    }
+    const again = restart as { why: 'changed' | 'range-missing'; meta?: WireMeta } | null;
+    if (again) this.startOver(id, again.why, again.meta);
     this.countBytes(job.worker, copied);
     if (job.dest) this.countBytes(job.dest, copied);
   }
 
-  /** Commits of large files: verified with their combined hashes, or (staging file lost) copied again. */
+  /**
+   * A ranged file starts over (it changed since it was listed, or its staging file is not what its
+   * ranges wrote): a new attempt with a new staging file, or, after MAX_ATTEMPTS, the end of them.
+   */
+  private startOver(id: number, why: 'changed' | 'range-missing', meta?: WireMeta): void {
+    const j = this.journal;
+    this.ranges.forget(id);
+    const again = this.canRetry(id);
+    j.tx(() => {
+      const P = E.PENDING;
+      if (meta) j.q('UPDATE entries SET meta = ?, size = ? WHERE id = ? AND state = ?').run(JSON.stringify(meta), meta.size, id, P);
+      if (again) j.q('UPDATE entries SET attempts = attempts + 1 WHERE id = ? AND state = ?').run(id, P);
+      else if (why === 'changed') j.q('UPDATE entries SET state = ?, code = ?, reason = ? WHERE id = ? AND state = ?').run(E.CHANGED, 'changed', `It kept changing while it was read (${MAX_ATTEMPTS} attempts).`, id, P);
+      else j.q('UPDATE entries SET state = ?, code = ?, reason = ? WHERE id = ? AND state = ?').run(E.FAILED, 'range-missing', `Its staged ranges were lost ${MAX_ATTEMPTS} times (the staging file was deleted or replaced at the destination).`, id, P);
+    });
+    const e = again ? j.entry(id) : null;
+    if (e && e.state === E.PENDING) this.enqueue(e);
+  }
+
+  /** Commits of large files: verified with their combined hashes, or (staging file lost) started over. */
   private onCommitted(results: ItemResult[]): void {
     const j = this.journal;
-    const restart: number[] = [];
+    const P = E.PENDING;
+    const lost: number[] = [];
     j.tx(() => {
       for (const r of results) {
         if (r.status === 'ok') {
           const h = this.ranges.combinedHashes(r.id);
-          j.q('UPDATE entries SET state = ?, src_hash = ?, dst_hash = ?, copied = 1 WHERE id = ? AND state = ?').run(this.spec.verify === 'none' ? E.COPIED : E.VERIFIED, h.src, h.dst, r.id, E.PENDING);
-        } else if (r.code === 'range-missing' && this.canRetry(r.id)) {
-          j.q('UPDATE entries SET attempts = attempts + 1 WHERE id = ?').run(r.id);
-          this.ranges.forget(r.id);
-          restart.push(r.id);
+          j.q('UPDATE entries SET state = ?, src_hash = ?, dst_hash = ?, copied = 1 WHERE id = ? AND state = ?').run(this.spec.verify === 'none' ? E.COPIED : E.VERIFIED, h.src, h.dst, r.id, P);
+        } else if (r.code === 'range-missing') {
+          lost.push(r.id);
         } else {
           this.ranges.forget(r.id);
-          j.setEntryState(r.id, E.FAILED, r.code ?? 'io', r.reason ?? 'Could not put the file in place.');
+          j.q('UPDATE entries SET state = ?, code = ?, reason = ? WHERE id = ? AND state = ?').run(E.FAILED, r.code ?? 'io', r.reason ?? 'Could not put the file in place.', r.id, P);
         }
       }
     });
-    for (const id of restart) {
-      const e = j.entry(id);
-      if (e) this.enqueue(e);
-    }
+    for (const id of lost) this.startOver(id, 'range-missing');
   }
 
   /** Byte totals of workers that counted bytes and are not connected now. */

@@ -17,6 +17,7 @@ import { listDirSync } from '../fs/walk.ts';
 import type { EntryMeta } from '../fs/api.ts';
 import type { MountGuard } from '../fs/mount-guard.ts';
 import { joinRel, splitParent, validateName, validateRelPath } from '../fs/relpath.ts';
+import { taskStageTag } from './ranges.ts';
 
 const SLASH = 0x2f;
 const TEMP = Buffer.from(TEMP_PREFIX);
@@ -29,7 +30,11 @@ export class DestTree {
   readonly dirs: DestDirs;
   private readonly swept = new Set<string>();
 
-  constructor(guard: MountGuard) {
+  /** RANGE_STAGE_PREFIX + this task's tag: the staging files the final sweep may remove. */
+  private readonly ownStages: Buffer;
+
+  constructor(guard: MountGuard, taskId: string) {
+    this.ownStages = Buffer.from(`${RANGE_STAGE_PREFIX}${taskStageTag(taskId)}-`, 'latin1');
     this.guard = guard;
     this.root = guard.realRoot;
     this.dirs = new DestDirs(this.root, guard.expectedDev);
@@ -105,8 +110,10 @@ export class DestTree {
       for (const batch of listDirSync(absDir, { onEntryError: () => undefined })) {
         for (const e of batch) {
           if (e.meta.kind === 'dir' || !startsWith(e.name, TEMP)) continue;
-          // A staging file outlives restarts (its verified ranges are kept); only the final sweep takes it.
-          if (olderThanNs !== null && (e.meta.ctimeNs >= olderThanNs || startsWith(e.name, STAGE))) continue;
+          // A staging file outlives restarts (its verified ranges are kept); only the final sweep
+          // takes it, and only this task's (another task may be writing the same tree).
+          if (startsWith(e.name, STAGE) && (olderThanNs !== null || !startsWith(e.name, this.ownStages))) continue;
+          if (olderThanNs !== null && e.meta.ctimeNs >= olderThanNs) continue;
           try {
             fs.unlinkSync(joinRel(absDir, e.name));
             removed++;
@@ -155,7 +162,14 @@ export class DestTree {
   commitStaged(rel: Buffer, stage: string, stageId: string, meta: EntryMeta, opts: { owner: boolean; fsync: boolean }): void {
     const [parent, name] = this.parentOf(rel);
     this.replaceDirIfAny(parent, name);
-    const w = new AtomicFileWriter(parent, this.dev, { stage: rangeStageName(stage), create: false });
+    let w: AtomicFileWriter;
+    try {
+      w = new AtomicFileWriter(parent, this.dev, { stage: rangeStageName(stage), create: false });
+    } catch (err) {
+      // Committed already (this commit's answer was lost and it came again): the final name is the staged inode.
+      if (err instanceof FsError && err.code === 'range-missing' && isCommitted(joinRel(parent, name), stageId, meta.size)) return;
+      throw err;
+    }
     if (w.stageId !== stageId || w.bytesWritten !== meta.size) {
       w.abort();
       w.discard();
@@ -198,6 +212,11 @@ export class DestTree {
     const st = fs.lstatSync(abs, { throwIfNoEntry: false });
     if (st?.isDirectory()) throw new FsError('io', 'A directory is in the way at the destination (the source has a non-directory here).', { path: abs, errno: 'EISDIR' });
   }
+}
+
+function isCommitted(finalAbs: Buffer, stageId: string, size: number): boolean {
+  const st = fs.lstatSync(finalAbs, { bigint: true, throwIfNoEntry: false });
+  return st !== undefined && st.isFile() && `${st.ino}:${st.birthtimeNs}` === stageId && Number(st.size) === size;
 }
 
 function startsWith(name: Buffer, prefix: Buffer): boolean {

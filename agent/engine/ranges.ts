@@ -12,7 +12,11 @@
  * Verified ranges survive a crash with the staging file, so a resumed task copies only the rest.
  * Ranges of different versions of a file are never put together: a source refuses a range of a
  * file that no longer matches its listing ('range-stale'), and then the file starts over, as it
- * does when its staging file turns out replaced or incomplete at commit ('range-missing').
+ * does when its staging file turns out replaced or incomplete at commit ('range-missing'). Each
+ * attempt at a file has its own staging file: the key is derived from the task's secret token, the
+ * entry and its attempt number, so a range still in flight from an earlier attempt (or from before a
+ * coordinator restart) writes into a file that is never committed, and nobody without the token can
+ * plant a file (or a hard link) under the name in advance.
  */
 import { createHash } from 'node:crypto';
 import type { CopyItem, WireMeta } from '../protocol/wire.ts';
@@ -43,12 +47,34 @@ export interface RangeWork {
   length: number;
   /** The file's generation when queued: a result for an earlier one (the file started over) is stale. */
   gen: number;
+  /** The staging key of this attempt at the file. */
+  stage: string;
+  /** Transient failures of this range so far (a lost ack, a connection cut mid-range). */
+  tries: number;
 }
 
 /** A file whose ranges are all verified, waiting for its commit. */
 export interface CommitWork {
   file: RangedFile;
+  stage: string;
   stageId: string;
+}
+
+/** Where a file stands after a verified range: commit queued, ranges still to come, or start over. */
+export type RangeOutcome = 'commit' | 'pending' | 'restart';
+
+/**
+ * The part of every staging key that names the task (not secret): a destination's final sweep of a
+ * directory removes its own task's leftovers and never another task's live staging files.
+ */
+export function taskStageTag(taskId: string): string {
+  return createHash('sha256').update(taskId).digest('hex').slice(0, 12);
+}
+
+/** The staging key of one attempt at an entry: the task's tag, then a digest only the token gives. */
+export function stageKey(taskId: string, token: string, entryId: number, attempt: number): string {
+  const secret = createHash('sha256').update(`${token}:${entryId}:${attempt}`).digest('hex').slice(0, 32);
+  return `${taskStageTag(taskId)}-${secret}`;
 }
 
 export class RangePlanner {
@@ -56,14 +82,16 @@ export class RangePlanner {
   readonly commits: CommitWork[] = [];
   private readonly journal: Journal;
   private readonly rangeSize: number;
-  private readonly stagePrefix: string;
+  private readonly taskId: string;
+  private readonly token: string;
   private readonly gens = new Map<number, number>();
 
-  constructor(journal: Journal, taskId: string, rangeSize: number) {
+  constructor(journal: Journal, taskId: string, token: string, rangeSize: number) {
     this.journal = journal;
     this.rangeSize = rangeSize;
+    this.token = token;
     this.journal.db.exec(SCHEMA);
-    this.stagePrefix = createHash('sha256').update(taskId).digest('hex').slice(0, 16);
+    this.taskId = taskId;
   }
 
   /** Whether a file of this size and layout is copied as ranges. */
@@ -71,14 +99,9 @@ export class RangePlanner {
     return item.kind === 'file' && size > this.rangeSize && item.skipIfHash === undefined && !isSparse(meta);
   }
 
-  /** The staging key of an entry: unique per task and entry, safe in a file name. */
-  stageOf(entryId: number): string {
-    return `${this.stagePrefix}-${entryId}`;
-  }
-
   /** The copy item of one range. */
   itemOf(w: RangeWork): CopyItem {
-    return { ...w.file.item, range: { offset: w.offset, length: w.length, stage: this.stageOf(w.file.id) } };
+    return { ...w.file.item, range: { offset: w.offset, length: w.length, stage: w.stage } };
   }
 
   get idle(): boolean {
@@ -87,9 +110,9 @@ export class RangePlanner {
 
   /**
    * Queues the ranges of a file still to copy (all of them the first time; after a resume only the
-   * unverified ones), or its commit when none is left.
+   * unverified ones), or its commit when none is left. attempt: the entry's attempts so far.
    */
-  expand(file: RangedFile): void {
+  expand(file: RangedFile, attempt: number): RangeOutcome {
     const j = this.journal;
     const size = file.item.size;
     let rows = j.q('SELECT idx, off, len, state FROM ranges WHERE entry = ? ORDER BY idx').all(file.id);
@@ -105,17 +128,18 @@ export class RangePlanner {
     }
     const pending = rows.filter((r) => num(r.state) === PENDING);
     const gen = this.gens.get(file.id) ?? 0;
-    for (const r of pending) this.queue.push({ file, idx: num(r.idx), offset: num(r.off), length: num(r.len), gen });
-    if (pending.length === 0) this.queueCommitIfComplete(file);
+    const stage = stageKey(this.taskId, this.token, file.id, attempt);
+    for (const r of pending) this.queue.push({ file, idx: num(r.idx), offset: num(r.off), length: num(r.len), gen, stage, tries: 0 });
+    return pending.length === 0 ? this.queueCommitIfComplete(file, stage) : 'pending';
   }
 
   /**
    * Journals a verified range (inside the caller's transaction; the caller checked the hashes) and
    * queues the file's commit when it was the last one.
    */
-  onVerified(w: RangeWork, srcHash: string, dstHash: string, stageId: string): void {
+  onVerified(w: RangeWork, srcHash: string, dstHash: string, stageId: string): RangeOutcome {
     this.journal.q('UPDATE ranges SET state = ?, src_hash = ?, dst_hash = ?, stage_id = ? WHERE entry = ? AND idx = ?').run(VERIFIED, srcHash, dstHash, stageId, w.file.id, w.idx);
-    this.queueCommitIfComplete(w.file);
+    return this.queueCommitIfComplete(w.file, w.stage);
   }
 
   /** Whether a range result belongs to the file as it is queued now. */
@@ -154,17 +178,14 @@ export class RangePlanner {
   /**
    * Queues the file's commit once no range of it is pending. Ranges that went into different
    * staging files (one was deleted and re-created meanwhile) lost what the earlier ones wrote:
-   * then every range is copied again.
+   * then the file starts over ('restart', the caller counts the attempt).
    */
-  private queueCommitIfComplete(file: RangedFile): void {
+  private queueCommitIfComplete(file: RangedFile, stage: string): RangeOutcome {
     const rows = this.journal.q('SELECT state, stage_id FROM ranges WHERE entry = ?').all(file.id);
-    if (rows.length === 0 || rows.some((r) => num(r.state) !== VERIFIED)) return;
+    if (rows.length === 0 || rows.some((r) => num(r.state) !== VERIFIED)) return 'pending';
     const ids = new Set(rows.map((r) => str(r.stage_id)));
-    if (ids.size !== 1) {
-      this.journal.q('UPDATE ranges SET state = ?, stage_id = NULL WHERE entry = ?').run(PENDING, file.id);
-      this.expand(file);
-      return;
-    }
-    this.commits.push({ file, stageId: [...ids][0] ?? '' });
+    if (ids.size !== 1) return 'restart';
+    this.commits.push({ file, stage, stageId: [...ids][0] ?? '' });
+    return 'commit';
   }
 }

@@ -81,7 +81,7 @@ export class Worker {
   start(): void {
     try {
       this.guard = new MountGuard(this.join.root, { role: this.join.role });
-      if (this.join.role === 'destination') this.tree = new DestTree(this.guard);
+      if (this.join.role === 'destination') this.tree = new DestTree(this.guard, this.join.taskId);
       this.guard.start(GUARD_INTERVAL_MS, (err) => this.raiseFatal('mount-lost', err.message));
     } catch (err) {
       const e = classify(err);

@@ -132,7 +132,11 @@ export class AtomicFileWriter {
   private readonly sparse: boolean;
   /** A shared staging file: abort keeps it (other ranges live in it). */
   private readonly staged: boolean;
-  /** Which file this is ("ino:birth ns"): ranges and their commit must have written the same staging file. */
+  /**
+   * Which file a staging file is, "inode:birth time ns": its ranges and its commit must have found
+   * the same one. (Over NFS v3 the birth time is 0 and a re-created file may get the same inode
+   * number back; the staging file's unguessable name is what keeps others from re-creating it.)
+   */
   readonly stageId: string;
   private fd: number;
   private state: 'open' | 'committed' | 'aborted' = 'open';
@@ -168,6 +172,11 @@ export class AtomicFileWriter {
     if (!st.isFile()) {
       this.abort();
       throw new FsError('io', `The staging file ${relToDisplay(path)} is not a regular file.`, { path });
+    }
+    // Another name for it (a hard link planted in advance) could point outside the destination root.
+    if (this.staged && st.nlink !== 1n) {
+      this.abort();
+      throw new FsError('io', `The staging file ${relToDisplay(path)} has ${st.nlink} names (hard links); Ferry does not write into it.`, { path });
     }
     // An adopted staging file already holds its bytes (commit checks they are all there).
     if (this.staged && !(options.create ?? true)) this.bytesWritten = Number(st.size);

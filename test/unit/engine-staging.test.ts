@@ -1,0 +1,104 @@
+// Staging files of large files at the destination, on real files: a commit that comes twice (its
+// answer was lost) finds the file in place and succeeds; a staging name planted in advance as a
+// hard link to a file elsewhere is refused, and that file is left untouched; a directory's final
+// sweep removes its own task's staging files and leaves another task's; staging keys are per task,
+// per attempt and derived from the task's secret token.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { EntryMeta } from '../../agent/fs/api.ts';
+import { AtomicFileWriter, RANGE_STAGE_PREFIX, rangeStageName } from '../../agent/fs/atomic-write.ts';
+import { FsError } from '../../agent/fs/errors.ts';
+import { MountGuard } from '../../agent/fs/mount-guard.ts';
+import { DestTree } from '../../agent/engine/dest-tree.ts';
+import { stageKey, taskStageTag } from '../../agent/engine/ranges.ts';
+import { ensureNativeBuilt, pseudoRandom } from '../helpers/make-tree.ts';
+
+let dir = '';
+let root = '';
+
+beforeAll(() => ensureNativeBuilt());
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-staging-'));
+  root = path.join(dir, 'dst');
+  fs.mkdirSync(root);
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function fileMeta(size: number): EntryMeta {
+  return { kind: 'file', size, mode: 0o640, uid: 0, gid: 0, atimeNs: 1_600_000_000_000_000_000n, mtimeNs: 1_600_000_000_123_456_789n, ctimeNs: 0n, dev: 0n, ino: 0n, nlink: 1, blocks: 0 };
+}
+
+/** Writes content as two ranges into stage (in root), as two destination writers would. */
+function stageRanges(stage: string, content: Buffer): string {
+  const half = content.length / 2;
+  let id = '';
+  for (const [off, part] of [
+    [half, content.subarray(half)],
+    [0, content.subarray(0, half)],
+  ] as const) {
+    const w = new AtomicFileWriter(Buffer.from(root), fs.statSync(root, { bigint: true }).dev, { stage: rangeStageName(stage) });
+    w.write(part, off);
+    w.finishRange(off, part.length, { fsync: true, readBack: true });
+    id = w.stageId;
+  }
+  return id;
+}
+
+describe('staging files at the destination', () => {
+  it('a commit that comes again after its answer was lost finds the file in place and succeeds', () => {
+    const tree = new DestTree(new MountGuard(root), 'task-a');
+    const content = pseudoRandom(64 * 1024, 3);
+    const stage = 'unitstage-1';
+    const stageId = stageRanges(stage, content);
+    tree.commitStaged(Buffer.from('big.bin'), stage, stageId, fileMeta(content.length), { owner: false, fsync: true });
+    tree.commitStaged(Buffer.from('big.bin'), stage, stageId, fileMeta(content.length), { owner: false, fsync: true });
+    expect(fs.readFileSync(path.join(root, 'big.bin')).equals(content)).toBe(true);
+    expect(fs.statSync(path.join(root, 'big.bin')).mode & 0o7777).toBe(0o640);
+    expect(fs.readdirSync(root)).toEqual(['big.bin']);
+    // A commit of a staging file that is gone and was never committed is refused as range-missing.
+    let err: unknown;
+    try {
+      tree.commitStaged(Buffer.from('other.bin'), 'unitstage-2', stageId, fileMeta(content.length), { owner: false, fsync: true });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as FsError).code).toBe('range-missing');
+  });
+
+  it('a staging name planted in advance as a hard link to a file elsewhere is refused; that file stays as it was', () => {
+    const outside = path.join(dir, 'precious.txt');
+    fs.writeFileSync(outside, 'do not touch\n');
+    const stage = rangeStageName('unitstage-3');
+    fs.linkSync(outside, path.join(root, stage.toString('latin1')));
+    let err: unknown;
+    try {
+      new AtomicFileWriter(Buffer.from(root), fs.statSync(root, { bigint: true }).dev, { stage });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FsError);
+    expect((err as FsError).message).toContain('has 2 names (hard links); Ferry does not write into it.');
+    expect(fs.readFileSync(outside, 'utf8')).toBe('do not touch\n');
+  });
+
+  it("a directory's final sweep removes its own task's staging files and leaves another task's", () => {
+    const tree = new DestTree(new MountGuard(root), 'task-a');
+    const mine = `${RANGE_STAGE_PREFIX}${taskStageTag('task-a')}-0123`;
+    const theirs = `${RANGE_STAGE_PREFIX}${taskStageTag('task-b')}-0123`;
+    for (const n of [mine, theirs, '.ferry-tmp.abc.1']) fs.writeFileSync(path.join(root, n), 'x');
+    // The sweep of a directory first touched (older than this process) keeps every staging file.
+    expect(tree.sweepTemps(Buffer.from(root), BigInt(Date.now() + 60_000) * 1_000_000n)).toBe(1);
+    expect(fs.readdirSync(root).sort()).toEqual([mine, theirs].sort());
+    tree.finishDir(Buffer.alloc(0), { ...fileMeta(0), kind: 'dir', mode: 0o755 }, false);
+    expect(fs.readdirSync(root)).toEqual([theirs]);
+  });
+
+  it('staging keys differ per task, per attempt and per token, and fit a file name', () => {
+    const keys = [stageKey('task-a', 'token-1', 7, 0), stageKey('task-a', 'token-1', 7, 1), stageKey('task-a', 'token-1', 8, 0), stageKey('task-a', 'token-2', 7, 0)];
+    expect(new Set(keys).size).toBe(4);
+    for (const k of keys) expect(k).toMatch(new RegExp(`^${taskStageTag('task-a')}-[0-9a-f]{32}$`));
+    expect(stageKey('task-b', 'token-1', 7, 0).startsWith(`${taskStageTag('task-b')}-`)).toBe(true);
+  });
+});
