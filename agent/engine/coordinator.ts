@@ -33,7 +33,7 @@ import { b64, childRel, depthOf, metaSig, unb64 } from './wire-meta.ts';
 import { TEMP_PREFIX } from '../fs/atomic-write.ts';
 import { compareEntry, compareDir } from './verify.ts';
 import { RangePlanner } from './ranges.ts';
-import type { CommitWork, RangeWork, RangedFile } from './ranges.ts';
+import type { CommitWork, Discard, RangeWork, RangedFile } from './ranges.ts';
 
 const SMALL_BATCH_FILES = 256;
 const SMALL_BATCH_BYTES = 8 * 1024 * 1024;
@@ -59,7 +59,7 @@ function positiveIntFromEnv(name: string): number | null {
   return Number.isInteger(v) && v > 0 ? v : null;
 }
 
-type JobKind = 'list' | 'copy' | 'commit' | 'probe' | 'link' | 'dirs' | 'delete' | 'mlist' | 'vsrc' | 'vdst';
+type JobKind = 'list' | 'copy' | 'commit' | 'discard' | 'probe' | 'link' | 'dirs' | 'delete' | 'mlist' | 'vsrc' | 'vdst';
 
 /**
  * A file waiting to be copied, with what a copy job needs, so the hot path never reads the journal
@@ -106,6 +106,8 @@ interface Job {
   range?: RangeWork;
   /** A commit job: large files whose ranges are all verified. */
   commits?: CommitWork[];
+  /** A discard job: staging files of attempts that ended. */
+  discards?: Discard[];
 }
 
 export interface CoordinatorOptions {
@@ -274,6 +276,12 @@ export class Coordinator {
 
   resume(): void {
     if (this.state === 'paused' || this.state === 'failed' || this.state === 'cancelled') {
+      if (this.state !== 'paused') {
+        // Taken up again after it ended: a resume like a restart, with job ids no process used yet.
+        this.resumes++;
+        this.journal.set('resumes', String(this.resumes));
+        this.nextJob = this.resumes * 2 ** 32 + 1;
+      }
       this.message = null;
       this.errorCode = null;
       this.journal.set('error', '');
@@ -429,6 +437,9 @@ export class Coordinator {
       case 'commit':
         this.ranges.commits.unshift(...(job.commits ?? []));
         break;
+      case 'discard':
+        this.ranges.discards.unshift(...(job.discards ?? []));
+        break;
       case 'delete':
         this.extrasQueue.unshift(...(job.rels ?? []));
         break;
@@ -462,7 +473,7 @@ export class Coordinator {
         break;
       case 'applied':
         this.endJob(job);
-        if (job.kind === 'commit') this.onCommitted(msg.results);
+        if (job.kind === 'commit') this.onCommitted(job, msg.results);
         else this.onApplied(job, msg.results);
         break;
       case 'retry':
@@ -574,6 +585,11 @@ export class Coordinator {
     }
     for (const d of this.destinations()) {
       while (this.jobsOf(d, 'commit') < DEST_SLOTS && this.ranges.commits.length > 0) this.dispatchCommit(d);
+      const discards = this.jobsOf(d, 'discard') === 0 ? this.ranges.takeDiscards((id, gen) => this.rangeJobInFlight(id, gen), ITEMS_PER_JOB) : [];
+      if (discards.length > 0) {
+        const job = this.startJob('discard', d, [], { discards });
+        this.send(d, { t: 'discard', job: job.id, items: discards.map((x) => ({ rel: x.rel, stage: x.stage })) });
+      }
       while (this.jobsOf(d, 'probe') < DEST_SLOTS && this.probeQueue.length > 0) {
         const ids = this.probeQueue.splice(0, ITEMS_PER_JOB);
         const items = [];
@@ -586,6 +602,12 @@ export class Coordinator {
         this.send(d, { t: 'probe', job: job.id, items });
       }
     }
+  }
+
+  /** Whether a range job of the entry's generation gen (or earlier) is still in flight. */
+  private rangeJobInFlight(entryId: number, gen: number): boolean {
+    for (const job of this.jobs.values()) if (job.range && job.range.file.id === entryId && job.range.gen <= gen) return true;
+    return false;
   }
 
   private hasCopyWork(): boolean {
@@ -610,7 +632,9 @@ export class Coordinator {
     const works = this.ranges.commits.splice(0, ITEMS_PER_JOB);
     const items = works.flatMap((c) => {
       const e = this.journal.entry(c.file.id);
-      return e && e.state === E.PENDING ? [{ id: e.id, rel: b64(e.rel), stage: c.stage, stageId: c.stageId, meta: e.meta }] : [];
+      if (!e || e.state !== E.PENDING) return [];
+      const readBack = this.spec.verify === 'transferred' ? { srcHash: this.ranges.combinedHashes(e.id).src } : {};
+      return [{ id: e.id, rel: b64(e.rel), stage: c.stage, stageId: c.stageId, meta: e.meta, rangeSize: this.spec.rangeSize, ...readBack }];
     });
     if (items.length === 0) return;
     const job = this.startJob('commit', d, items.map((i) => i.id), { commits: works });
@@ -828,24 +852,25 @@ export class Coordinator {
    * (a lost ack, a connection cut, a hash mismatch: MAX_ATTEMPTS times per range), or the end of
    * the file's attempt: a file that changed starts over as it is now, a failure fails it.
    */
-  private onRangeCopied(job: Job, w: RangeWork, r: ItemResult | undefined): void {
+  private onRangeCopied(job: Job, w: RangeWork, result: ItemResult | undefined): void {
+    let r = result;
     const j = this.journal;
     const id = w.file.id;
     let copied = 0;
     let restart: { why: 'changed' | 'range-missing'; meta?: WireMeta } | null = null;
     j.tx(() => {
       if (!this.ranges.isCurrent(w) || j.entry(id)?.state !== E.PENDING) return; // the file failed or started over meanwhile
-      if (r && r.id !== id) return; // not this job's file
+      if (r && r.id !== id) r = undefined; // not this job's file: as if no answer came
+      // The read-back of 'transferred' verification happens at the commit, over every range.
       const hashesMatch = r?.status === 'ok' && r.srcHash !== undefined && r.srcHash === r.dstHash;
-      const readBackOk = this.spec.verify !== 'transferred' || r?.readBackHash === r?.srcHash;
-      if (r && hashesMatch && readBackOk && r.stageId) {
+      if (r && hashesMatch && r.stageId) {
         copied = w.length;
         if (this.ranges.onVerified(w, r.srcHash as string, r.dstHash as string, r.stageId) === 'restart') restart = { why: 'range-missing' };
         return;
       }
       if (r?.status === 'changed' && r.code !== 'changed') {
         // Deleted, or no longer a regular file: nothing to start over with.
-        this.ranges.forget(id);
+        this.ranges.retire(id, w.file.item.rel, this.attemptsOf(id));
         j.setEntryState(id, E.CHANGED, r.code ?? 'changed', r.reason ?? 'It changed during the migration.');
         return;
       }
@@ -859,7 +884,7 @@ export class Coordinator {
         this.ranges.queue.unshift(w);
         return;
       }
-      this.ranges.forget(id);
+      this.ranges.retire(id, w.file.item.rel, this.attemptsOf(id));
       const [code, reason] = r?.status === 'ok' ? ['hash-mismatch', 'A range of it read back or arrived different from the source SHA-256.'] : [r?.code ?? 'io', r?.reason ?? 'Failed.'];
       j.q('UPDATE entries SET state = ?, code = ?, reason = ? WHERE id = ? AND state = ?').run(E.FAILED, code, reason, id, E.PENDING);
     });
@@ -875,9 +900,14 @@ export class Coordinator {
    */
   private startOver(id: number, why: 'changed' | 'range-missing', meta?: WireMeta): void {
     const j = this.journal;
-    this.ranges.forget(id);
-    const again = this.canRetry(id);
+    const attempt = this.attemptsOf(id);
+    const again = attempt + 1 < MAX_ATTEMPTS;
+    const rel = j.entry(id)?.rel;
+    // One transaction: after a crash either the ranges and the attempt are both new, or neither is
+    // (never the old attempt's staging key over fresh ranges).
     j.tx(() => {
+      if (rel) this.ranges.retire(id, b64(rel), attempt);
+      else this.ranges.forget(id);
       const P = E.PENDING;
       if (meta) j.q('UPDATE entries SET meta = ?, size = ? WHERE id = ? AND state = ?').run(JSON.stringify(meta), meta.size, id, P);
       if (again) j.q('UPDATE entries SET attempts = attempts + 1 WHERE id = ? AND state = ?').run(id, P);
@@ -889,19 +919,23 @@ export class Coordinator {
   }
 
   /** Commits of large files: verified with their combined hashes, or (staging file lost) started over. */
-  private onCommitted(results: ItemResult[]): void {
+  private onCommitted(job: Job, results: ItemResult[]): void {
     const j = this.journal;
     const P = E.PENDING;
     const lost: number[] = [];
+    const asked = new Set(job.ids);
     j.tx(() => {
       for (const r of results) {
+        if (!asked.has(r.id)) continue; // not a file of this job
         if (r.status === 'ok') {
           const h = this.ranges.combinedHashes(r.id);
           j.q('UPDATE entries SET state = ?, src_hash = ?, dst_hash = ?, copied = 1 WHERE id = ? AND state = ?').run(this.spec.verify === 'none' ? E.COPIED : E.VERIFIED, h.src, h.dst, r.id, P);
         } else if (r.code === 'range-missing') {
           lost.push(r.id);
         } else {
-          this.ranges.forget(r.id);
+          const c = job.commits?.find((x) => x.file.id === r.id);
+          if (c) this.ranges.retire(r.id, c.file.item.rel, this.attemptsOf(r.id));
+          else this.ranges.forget(r.id);
           j.q('UPDATE entries SET state = ?, code = ?, reason = ? WHERE id = ? AND state = ?').run(E.FAILED, r.code ?? 'io', r.reason ?? 'Could not put the file in place.', r.id, P);
         }
       }

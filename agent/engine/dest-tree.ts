@@ -8,7 +8,9 @@
  * process: a live writer's temp file is never touched). Synchronous throughout: called from frame
  * handlers and job runners, which keep each call short.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { DestDirs } from '../fs/dest-dirs.ts';
 import { FsError, classify, isErrno } from '../fs/errors.ts';
 import { applyMeta } from '../fs/apply.ts';
@@ -23,6 +25,14 @@ const SLASH = 0x2f;
 const TEMP = Buffer.from(TEMP_PREFIX);
 const STAGE = Buffer.from(RANGE_STAGE_PREFIX);
 const startedNs = BigInt(Date.now() - 1000) * 1_000_000n;
+
+/** What a commit of a staging file needs besides the entry's path and meta (protocol CommitItem). */
+export interface StagedCommit {
+  stage: string;
+  stageId: string;
+  rangeSize: number;
+  srcHash?: string | undefined;
+}
 
 export class DestTree {
   readonly root: Buffer;
@@ -100,20 +110,21 @@ export class DestTree {
   }
 
   /**
-   * Unlinks `.ferry-tmp.*` entries of absDir whose ctime is before olderThanNs (all when null). ctime,
-   * not mtime: a live writer gives its temp file the source's (old) mtime before the rename, and
-   * another destination host writing the same shared tree must not take that for a dead writer's.
+   * Unlinks the `.ferry-tmp.*` temp files of absDir whose ctime is before olderThanNs, or with
+   * `final` (the directory's final sweep, when the task's copying is over) every temp file and this
+   * task's staging files. ctime, not mtime: a live writer gives its temp file the source's (old)
+   * mtime before the rename, and another destination host writing the same shared tree must not take
+   * that for a dead writer's. Staging files outlive restarts (their verified ranges are kept) and are
+   * never another task's to remove. (Another task finishing a directory this one still writes into
+   * removes its temp files: those files fail with ENOENT and are tried again.)
    */
-  sweepTemps(absDir: Buffer, olderThanNs: bigint | null): number {
+  sweepTemps(absDir: Buffer, olderThanNs: bigint, final = false): number {
     let removed = 0;
     try {
       for (const batch of listDirSync(absDir, { onEntryError: () => undefined })) {
         for (const e of batch) {
           if (e.meta.kind === 'dir' || !startsWith(e.name, TEMP)) continue;
-          // A staging file outlives restarts (its verified ranges are kept); only the final sweep
-          // takes it, and only this task's (another task may be writing the same tree).
-          if (startsWith(e.name, STAGE) && (olderThanNs !== null || !startsWith(e.name, this.ownStages))) continue;
-          if (olderThanNs !== null && e.meta.ctimeNs >= olderThanNs) continue;
+          if (startsWith(e.name, STAGE) ? !(final && startsWith(e.name, this.ownStages)) : !final && e.meta.ctimeNs >= olderThanNs) continue;
           try {
             fs.unlinkSync(joinRel(absDir, e.name));
             removed++;
@@ -149,33 +160,63 @@ export class DestTree {
   finishDir(rel: Buffer, meta: EntryMeta, owner: boolean): void {
     validateRelPath(rel);
     const abs = this.ensureDir(rel);
-    this.sweepTemps(abs, null);
+    this.sweepTemps(abs, startedNs, true);
     applyMeta(abs, meta, { owner });
   }
 
   /**
    * Gives a large file's staging file its metadata and its name, once every range is verified. The
    * staging file must be the one the ranges were written to (stageId: same inode and birth, so one
-   * deleted and re-created by later ranges is refused) and complete; else 'range-missing' and the
-   * coordinator copies the ranges again.
+   * deleted and re-created by later ranges is refused) and complete; with srcHash ('transferred'
+   * verification) it is read back range by range, yielding to the event loop between ranges, and
+   * its digests must give srcHash. Else 'range-missing', and the coordinator copies the file again.
+   * A commit that comes again after its answer was lost finds the file in place and succeeds.
    */
-  commitStaged(rel: Buffer, stage: string, stageId: string, meta: EntryMeta, opts: { owner: boolean; fsync: boolean }): void {
+  async commitStaged(rel: Buffer, c: StagedCommit, meta: EntryMeta, opts: { owner: boolean; fsync: boolean }): Promise<void> {
     const [parent, name] = this.parentOf(rel);
     this.replaceDirIfAny(parent, name);
+    const finalAbs = joinRel(parent, name);
     let w: AtomicFileWriter;
     try {
-      w = new AtomicFileWriter(parent, this.dev, { stage: rangeStageName(stage), create: false });
+      w = new AtomicFileWriter(parent, this.dev, { stage: rangeStageName(c.stage), create: false });
     } catch (err) {
-      // Committed already (this commit's answer was lost and it came again): the final name is the staged inode.
-      if (err instanceof FsError && err.code === 'range-missing' && isCommitted(joinRel(parent, name), stageId, meta.size)) return;
+      if (err instanceof FsError && err.code === 'range-missing' && isCommitted(finalAbs, c.stageId, meta.size)) return;
       throw err;
     }
-    if (w.stageId !== stageId || w.bytesWritten !== meta.size) {
+    const lost = (why: string) => {
       w.abort();
       w.discard();
-      throw new FsError('range-missing', `The staged ranges of this file are incomplete (${w.bytesWritten} of ${meta.size} bytes, or the staging file was replaced); they are copied again.`);
+      return new FsError('range-missing', `The staged ranges of this file ${why}; they are copied again.`);
+    };
+    if (w.stageId !== c.stageId || w.bytesWritten !== meta.size) throw lost(`are incomplete (${w.bytesWritten} of ${meta.size} bytes, or the staging file was replaced)`);
+    if (c.srcHash !== undefined) {
+      const combined = createHash('sha256');
+      for (let off = 0; off < meta.size; off += c.rangeSize) {
+        combined.update(w.readBackRange(off, Math.min(c.rangeSize, meta.size - off)));
+        await yieldToLoop();
+        this.guard.checkDev();
+      }
+      if (combined.digest('hex') !== c.srcHash) throw lost('read back different from the source SHA-256');
     }
-    w.commit(Buffer.from(name), meta, { owner: opts.owner, fsync: opts.fsync, readBack: false });
+    try {
+      w.commit(Buffer.from(name), meta, { owner: opts.owner, fsync: opts.fsync, readBack: false });
+    } catch (err) {
+      // Another commit of the same file (requeued after a lost worker) put it in place first.
+      if (isCommitted(finalAbs, c.stageId, meta.size)) return;
+      throw err;
+    }
+  }
+
+  /** Removes the staging file of an attempt at rel that ended (gone already is fine). */
+  discardStaged(rel: Buffer, stage: string): void {
+    const [parent] = this.parentOfExisting(rel);
+    if (!parent) return;
+    this.guard.checkDev();
+    try {
+      fs.unlinkSync(joinRel(parent, rangeStageName(stage)));
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw classify(err, parent);
+    }
   }
 
   /** lstat of root/rel, or null when absent. Never follows a final symlink. */

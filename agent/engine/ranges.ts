@@ -60,6 +60,17 @@ export interface CommitWork {
   stageId: string;
 }
 
+/**
+ * The staging file of an attempt that ended, to remove once no range job of that attempt (generation
+ * gen or earlier) is in flight: one still on its way would create the file again.
+ */
+export interface Discard {
+  entryId: number;
+  gen: number;
+  rel: string;
+  stage: string;
+}
+
 /** Where a file stands after a verified range: commit queued, ranges still to come, or start over. */
 export type RangeOutcome = 'commit' | 'pending' | 'restart';
 
@@ -80,6 +91,8 @@ export function stageKey(taskId: string, token: string, entryId: number, attempt
 export class RangePlanner {
   readonly queue: RangeWork[] = [];
   readonly commits: CommitWork[] = [];
+  /** Staging files of attempts that ended, to remove (best effort: the final sweep takes any left). */
+  readonly discards: Discard[] = [];
   private readonly journal: Journal;
   private readonly rangeSize: number;
   private readonly taskId: string;
@@ -140,6 +153,26 @@ export class RangePlanner {
   onVerified(w: RangeWork, srcHash: string, dstHash: string, stageId: string): RangeOutcome {
     this.journal.q('UPDATE ranges SET state = ?, src_hash = ?, dst_hash = ?, stage_id = ? WHERE entry = ? AND idx = ?').run(VERIFIED, srcHash, dstHash, stageId, w.file.id, w.idx);
     return this.queueCommitIfComplete(w.file, w.stage);
+  }
+
+  /**
+   * Ends an attempt at a file (it starts over, or it failed): forgets its ranges and queues the
+   * removal of its staging file (rel: base64 of the entry's path; attempt: its attempts so far).
+   */
+  retire(entryId: number, rel: string, attempt: number): void {
+    this.discards.push({ entryId, gen: this.gens.get(entryId) ?? 0, rel, stage: stageKey(this.taskId, this.token, entryId, attempt) });
+    this.forget(entryId);
+  }
+
+  /** Discards whose attempt has no range job in flight any more (inFlight(entryId, gen) says). */
+  takeDiscards(inFlight: (entryId: number, gen: number) => boolean, max: number): Discard[] {
+    const out: Discard[] = [];
+    for (let i = 0; i < this.discards.length && out.length < max; ) {
+      const d = this.discards[i] as Discard;
+      if (inFlight(d.entryId, d.gen)) i++;
+      else out.push(...this.discards.splice(i, 1));
+    }
+    return out;
   }
 
   /** Whether a range result belongs to the file as it is queued now. */

@@ -231,8 +231,12 @@ export class Worker {
         }
         case 'commit': {
           const opts = { owner: this.settings?.preserveOwner ?? true, fsync: this.settings?.fsync ?? true };
-          return this.sendMsg({ t: 'applied', job: msg.job, results: msg.items.map((i) => this.apply(i.id, () => this.destTree().commitStaged(unb64(i.rel), i.stage, i.stageId, metaFromWire(i.meta), opts))) });
+          const results: ItemResult[] = [];
+          for (const i of msg.items) results.push(await this.applyAsync(i.id, () => this.destTree().commitStaged(unb64(i.rel), i, metaFromWire(i.meta), opts)));
+          return this.sendMsg({ t: 'applied', job: msg.job, results });
         }
+        case 'discard':
+          return this.sendMsg({ t: 'applied', job: msg.job, results: msg.items.map((i, idx) => this.apply(idx, () => this.destTree().discardStaged(unb64(i.rel), i.stage))) });
         case 'delete':
           return this.sendMsg({ t: 'applied', job: msg.job, results: msg.items.map((i, idx) => this.apply(idx, () => this.destTree().remove(unb64(i.rel)))) });
       }
@@ -254,11 +258,24 @@ export class Worker {
       fn();
       return { id, status: 'ok' };
     } catch (err) {
-      const e = describeError(err);
-      if (e.scope === 'task') throw err;
-      this.guard?.checkDev();
-      return { id, status: 'failed', code: e.code, reason: e.message };
+      return this.itemFailure(id, err);
     }
+  }
+
+  private async applyAsync(id: number, fn: () => Promise<void>): Promise<ItemResult> {
+    try {
+      await fn();
+      return { id, status: 'ok' };
+    } catch (err) {
+      return this.itemFailure(id, err);
+    }
+  }
+
+  private itemFailure(id: number, err: unknown): ItemResult {
+    const e = describeError(err);
+    if (e.scope === 'task') throw err;
+    this.guard?.checkDev();
+    return { id, status: 'failed', code: e.code, reason: e.message };
   }
 
   private probeOne(rel: Buffer, id: number, wantHash: boolean, size: number): ProbeResult {

@@ -322,6 +322,16 @@ export class AtomicFileWriter {
     }
   }
 
+  /** SHA-256 of bytes [offset, offset + length) of the open file, read back through its fd. */
+  readBackRange(offset: number, length: number): Buffer {
+    this.assertOpen();
+    try {
+      return sha256FdRange(this.fd, offset, length);
+    } catch (err) {
+      throw classify(err, this.tempPath);
+    }
+  }
+
   /** Removes a staging file that cannot be committed (after abort). */
   discard(): void {
     try {

@@ -135,7 +135,19 @@ export const LinkItem = z.object({ id: z.number().int(), rel: B64, target: B64 }
 export const DirItem = z.object({ id: z.number().int(), rel: B64, meta: WireMeta });
 export const DeleteItem = z.object({ rel: B64, kind: z.string() });
 /** A large file whose ranges are all verified: its staging file gets meta and is renamed to rel. */
-export const CommitItem = z.object({ id: z.number().int(), rel: B64, stage: StageKey, stageId: z.string().max(100), meta: WireMeta });
+export const CommitItem = z.object({
+  id: z.number().int(),
+  rel: B64,
+  stage: StageKey,
+  stageId: z.string().max(100),
+  meta: WireMeta,
+  rangeSize: z.number().int().min(1),
+  /**
+   * 'transferred' verification: SHA-256 over the source's range digests. The destination reads the
+   * whole staging file back, range by range, and commits only when its digests give the same.
+   */
+  srcHash: z.string().optional(),
+});
 
 /** Coordinator -> worker. */
 export const CoordinatorMessage = z.discriminatedUnion('t', [
@@ -156,6 +168,8 @@ export const CoordinatorMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('dirs'), job: z.number().int(), items: z.array(DirItem) }),
   z.object({ t: z.literal('delete'), job: z.number().int(), items: z.array(DeleteItem) }),
   z.object({ t: z.literal('commit'), job: z.number().int(), items: z.array(CommitItem) }),
+  /** Staging files of attempts that ended (the file started over or failed): removed to free the space. */
+  z.object({ t: z.literal('discard'), job: z.number().int(), items: z.array(z.object({ rel: B64, stage: StageKey })) }),
   z.object({ t: z.literal('pause'), paused: z.boolean() }),
   z.object({ t: z.literal('stop'), reason: z.string() }),
 ]);
