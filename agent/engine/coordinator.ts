@@ -429,6 +429,8 @@ export class Coordinator {
       case 'copy': {
         const files = job.files ?? [];
         if (job.range) {
+          // Its sender may still be streaming into the staging file after the retry is verified.
+          this.ranges.taint(job.range.file.id);
           if (this.ranges.isCurrent(job.range)) this.ranges.queue.unshift(job.range);
         } else if (files.length === 1 && isLarge(files[0] as QueuedFile)) this.largeQueue.unshift(...files);
         else this.readyQueue.unshift(...files);
@@ -633,7 +635,8 @@ export class Coordinator {
     const items = works.flatMap((c) => {
       const e = this.journal.entry(c.file.id);
       if (!e || e.state !== E.PENDING) return [];
-      const readBack = this.spec.verify === 'transferred' ? { srcHash: this.ranges.combinedHashes(e.id).src } : {};
+      // Read back whole only when a writer besides the ranges' own may have touched it since.
+      const readBack = this.spec.verify === 'transferred' && this.ranges.isTainted(e.id) ? { srcHash: this.ranges.combinedHashes(e.id).src } : {};
       return [{ id: e.id, rel: b64(e.rel), stage: c.stage, stageId: c.stageId, meta: e.meta, rangeSize: this.spec.rangeSize, ...readBack }];
     });
     if (items.length === 0) return;
@@ -861,9 +864,9 @@ export class Coordinator {
     j.tx(() => {
       if (!this.ranges.isCurrent(w) || j.entry(id)?.state !== E.PENDING) return; // the file failed or started over meanwhile
       if (r && r.id !== id) r = undefined; // not this job's file: as if no answer came
-      // The read-back of 'transferred' verification happens at the commit, over every range.
       const hashesMatch = r?.status === 'ok' && r.srcHash !== undefined && r.srcHash === r.dstHash;
-      if (r && hashesMatch && r.stageId) {
+      const readBackOk = this.spec.verify !== 'transferred' || r?.readBackHash === r?.srcHash;
+      if (r && hashesMatch && readBackOk && r.stageId) {
         copied = w.length;
         if (this.ranges.onVerified(w, r.srcHash as string, r.dstHash as string, r.stageId) === 'restart') restart = { why: 'range-missing' };
         return;

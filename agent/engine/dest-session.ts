@@ -3,8 +3,9 @@
  * arrival order. Each regular file goes through AtomicFileWriter (temp name in its directory, fsync,
  * metadata, rename); SHA-256 is computed over the bytes as they are written (holes as zeros) and must
  * equal the source's hash before the rename; with 'transferred' verification the file is re-read
- * after its fsync (through the same descriptor, before the rename) and hashed again (a range of a
- * large file is read back at its file's commit instead: DestTree.commitStaged). Per-file problems become results in the batch ack; an unsafe path or a
+ * after its fsync (through the same descriptor, before the rename) and hashed again; so is each
+ * range of a large file (and, when another writer may have touched it since, the whole staging file
+ * again at its commit: DestTree.commitStaged). Per-file problems become results in the batch ack; an unsafe path or a
  * malformed record closes the connection (the peer is broken or hostile); a lost mount stops the
  * whole task (onFatal).
  * Never writes outside the destination root and never leaves a partial file under a real name.
@@ -248,9 +249,8 @@ export class DestSession {
       return;
     }
     try {
-      // Read back at the commit, all ranges at once: that proves what the file holds when it gets its name.
-      w.finishRange(range.offset, range.end - range.offset, { fsync: this.opts.fsync, readBack: false });
-      this.results.push([idx, 'ok', dstHash.toString('hex'), null, null, null, w.stageId]);
+      w.finishRange(range.offset, range.end - range.offset, { fsync: this.opts.fsync, readBack: this.opts.readBack });
+      this.results.push([idx, 'ok', dstHash.toString('hex'), w.readBackHash?.toString('hex') ?? null, null, null, w.stageId]);
     } catch (err) {
       this.failFile(f, err);
       this.results.push([idx, 'failed', null, null, f.failed?.code ?? 'io', f.failed?.reason ?? 'range write failed']);

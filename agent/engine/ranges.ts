@@ -5,8 +5,8 @@
  * the file's staging file in its destination directory (RANGE_STAGE_PREFIX + stage key, shared by
  * the destination hosts through the NAS). A range is verified on its own (SHA-256 at both ends, read
  * back with 'transferred'); when every range of a file is, one destination commits the staging file
- * (meta, rename) and the entry becomes verified, its hashes being the SHA-256 over its ranges'
- * SHA-256 digests in order.
+ * (meta, rename; first reading it back whole when another writer may have touched it) and the entry
+ * becomes verified, its hashes being the SHA-256 over its ranges' SHA-256 digests in order.
  *
  * Journal: table `ranges` (entry, idx, off, len, state 0 pending / 1 verified, hashes, stage_id).
  * Verified ranges survive a crash with the staging file, so a resumed task copies only the rest.
@@ -98,6 +98,13 @@ export class RangePlanner {
   private readonly taskId: string;
   private readonly token: string;
   private readonly gens = new Map<number, number>();
+  /**
+   * Files whose staging file a writer other than its verified ranges' own may have touched: a range
+   * job given again while its first sender may still be streaming, or an attempt begun before this
+   * coordinator process started (a previous process's jobs may still run). Their commit reads the
+   * whole staging file back; the others were read back range by range as they were written.
+   */
+  private readonly tainted = new Set<number>();
 
   constructor(journal: Journal, taskId: string, token: string, rangeSize: number) {
     this.journal = journal;
@@ -130,6 +137,8 @@ export class RangePlanner {
     const size = file.item.size;
     let rows = j.q('SELECT idx, off, len, state FROM ranges WHERE entry = ? ORDER BY idx').all(file.id);
     const covered = rows.reduce((n, r) => n + num(r.len), 0);
+    // Expanded by an earlier coordinator process: jobs of that one may still be writing.
+    if (rows.length > 0) this.taint(file.id);
     if (rows.length === 0 || covered !== size) {
       j.tx(() => {
         j.q('DELETE FROM ranges WHERE entry = ?').run(file.id);
@@ -175,6 +184,14 @@ export class RangePlanner {
     return out;
   }
 
+  taint(entryId: number): void {
+    this.tainted.add(entryId);
+  }
+
+  isTainted(entryId: number): boolean {
+    return this.tainted.has(entryId);
+  }
+
   /** Whether a range result belongs to the file as it is queued now. */
   isCurrent(w: RangeWork): boolean {
     return w.gen === (this.gens.get(w.file.id) ?? 0);
@@ -188,6 +205,7 @@ export class RangePlanner {
     this.gens.set(entryId, (this.gens.get(entryId) ?? 0) + 1);
     for (let i = this.queue.length - 1; i >= 0; i--) if ((this.queue[i] as RangeWork).file.id === entryId) this.queue.splice(i, 1);
     for (let i = this.commits.length - 1; i >= 0; i--) if ((this.commits[i] as CommitWork).file.id === entryId) this.commits.splice(i, 1);
+    this.tainted.delete(entryId); // a new attempt has a staging file of its own
     this.journal.q('DELETE FROM ranges WHERE entry = ?').run(entryId);
   }
 

@@ -393,7 +393,7 @@ describe('the control handshake', () => {
 // ------------------------------------------------------------------ still serving
 
 describe('after all that', () => {
-  it('a correct range lands in its staging file only, verified, never under the final name', async () => {
+  it('a correct range lands in its staging file only, verified and read back, never under the final name', async () => {
     const dc = await openDataConn({ agentId: 'dest', ...destTarget() }, { taskId: TASK, token: taskToken, agentId: 'agent-wire-test', agentVersion: 'test' });
     const batch = batchSeq++;
     const data = Buffer.alloc(4096, 9);
@@ -407,7 +407,7 @@ describe('after all that', () => {
     const [, status, dstHash, readBack, , , stageId] = ack.results[0] ?? [];
     expect(status).toBe('ok');
     expect(dstHash).toBe(hash.toString('hex'));
-    expect(readBack).toBeNull(); // read back at the file's commit, over all its ranges
+    expect(readBack).toBe(hash.toString('hex'));
     const stage = path.join(dst, 'ranged', '.ferry-tmp.range.wiretest-7');
     const st = fs.statSync(stage, { bigint: true });
     expect(stageId).toBe(`${st.ino}:${st.birthtimeNs}`);
