@@ -188,13 +188,8 @@ export class Coordinator {
     const err = j.get('error');
     if (err) ({ code: this.errorCode, message: this.message } = JSON.parse(err) as { code: string; message: string });
     if (this.state === 'done') this.passed = j.get('passed') === 'true';
-    if (!fresh && !this.isFinal()) {
-      this.resumes++;
-      j.set('resumes', String(this.resumes));
-    }
-    // Job ids never repeat across restarts: a worker still finishing a job of the previous
-    // coordinator process must not have its answer taken for a new job of the same number.
-    this.nextJob = this.resumes * 2 ** 32 + 1;
+    if (!fresh && !this.isFinal()) this.countResume();
+    else this.nextJob = this.resumes * 2 ** 32 + 1;
     this.loadQueues();
   }
 
@@ -276,18 +271,24 @@ export class Coordinator {
 
   resume(): void {
     if (this.state === 'paused' || this.state === 'failed' || this.state === 'cancelled') {
-      if (this.state !== 'paused') {
-        // Taken up again after it ended: a resume like a restart, with job ids no process used yet.
-        this.resumes++;
-        this.journal.set('resumes', String(this.resumes));
-        this.nextJob = this.resumes * 2 ** 32 + 1;
-      }
+      if (this.state !== 'paused') this.countResume(); // taken up again after it ended: like a restart
       this.message = null;
       this.errorCode = null;
       this.journal.set('error', '');
       this.setState('running');
       this.pump();
     }
+  }
+
+  /**
+   * One more resume, journaled. Job ids start from it: they never repeat across restarts, so a
+   * worker still finishing a job of an earlier coordinator process never has its answer taken for
+   * a new job of the same number.
+   */
+  private countResume(): void {
+    this.resumes++;
+    this.journal.set('resumes', String(this.resumes));
+    this.nextJob = this.resumes * 2 ** 32 + 1;
   }
 
   cancel(): void {
@@ -807,11 +808,11 @@ export class Coordinator {
         if (r.status === 'unchanged') {
           j.q('UPDATE entries SET state = ?, src_hash = ?, dst_hash = ? WHERE id = ? AND state = ?').run(E.UNCHANGED, r.srcHash ?? null, r.dstHash ?? null, r.id, P);
         } else if (r.status === 'changed') {
-          j.q('UPDATE entries SET state = ?, code = ?, reason = ? WHERE id = ? AND state = ?').run(E.CHANGED, r.code ?? 'changed', r.reason ?? 'Changed during the migration.', r.id, P);
+          j.settlePending(r.id, E.CHANGED, r.code ?? 'changed', r.reason ?? 'Changed during the migration.');
         } else if (r.status === 'failed') {
           const transient = r.code === 'no-ack' || r.code === 'incomplete';
           if (transient && canRetry(r.id)) retry.push(f);
-          else j.q('UPDATE entries SET state = ?, code = ?, reason = ? WHERE id = ? AND state = ?').run(E.FAILED, r.code ?? 'io', r.reason ?? 'Failed.', r.id, P);
+          else j.settlePending(r.id, E.FAILED, r.code ?? 'io', r.reason ?? 'Failed.');
         } else {
           const hashesMatch = r.srcHash !== undefined && r.srcHash === r.dstHash;
           const readBackOk = verify !== 'transferred' || r.readBackHash === r.srcHash;
@@ -860,39 +861,35 @@ export class Coordinator {
     const j = this.journal;
     const id = w.file.id;
     let copied = 0;
-    let restart: { why: 'changed' | 'range-missing'; meta?: WireMeta } | null = null;
-    j.tx(() => {
-      if (!this.ranges.isCurrent(w) || j.entry(id)?.state !== E.PENDING) return; // the file failed or started over meanwhile
+    type StartOver = { why: 'changed' | 'range-missing'; meta?: WireMeta } | null;
+    const restart = j.tx((): StartOver => {
+      if (!this.ranges.isCurrent(w) || j.entry(id)?.state !== E.PENDING) return null; // the file failed or started over meanwhile
       if (r && r.id !== id) r = undefined; // not this job's file: as if no answer came
       const hashesMatch = r?.status === 'ok' && r.srcHash !== undefined && r.srcHash === r.dstHash;
       const readBackOk = this.spec.verify !== 'transferred' || r?.readBackHash === r?.srcHash;
       if (r && hashesMatch && readBackOk && r.stageId) {
         copied = w.length;
-        if (this.ranges.onVerified(w, r.srcHash as string, r.dstHash as string, r.stageId) === 'restart') restart = { why: 'range-missing' };
-        return;
+        return this.ranges.onVerified(w, r.srcHash as string, r.dstHash as string, r.stageId) === 'restart' ? { why: 'range-missing' } : null;
       }
       if (r?.status === 'changed' && r.code !== 'changed') {
         // Deleted, or no longer a regular file: nothing to start over with.
         this.ranges.retire(id, w.file.item.rel, this.attemptsOf(id));
-        j.setEntryState(id, E.CHANGED, r.code ?? 'changed', r.reason ?? 'It changed during the migration.');
-        return;
+        j.settlePending(id, E.CHANGED, r.code ?? 'changed', r.reason ?? 'It changed during the migration.');
+        return null;
       }
-      if (r?.code === 'range-stale' || r?.status === 'changed') {
-        restart = r.meta ? { why: 'changed', meta: r.meta } : { why: 'changed' };
-        return;
-      }
+      if (r?.code === 'range-stale' || r?.status === 'changed') return r.meta ? { why: 'changed', meta: r.meta } : { why: 'changed' };
       const again = !r || r.status === 'ok' || r.code === 'no-ack' || r.code === 'incomplete';
       if (again && w.tries + 1 < MAX_ATTEMPTS) {
         w.tries++;
         this.ranges.queue.unshift(w);
-        return;
+        return null;
       }
       this.ranges.retire(id, w.file.item.rel, this.attemptsOf(id));
       const [code, reason] = r?.status === 'ok' ? ['hash-mismatch', 'A range of it read back or arrived different from the source SHA-256.'] : [r?.code ?? 'io', r?.reason ?? 'Failed.'];
-      j.q('UPDATE entries SET state = ?, code = ?, reason = ? WHERE id = ? AND state = ?').run(E.FAILED, code, reason, id, E.PENDING);
+      j.settlePending(id, E.FAILED, code, reason);
+      return null;
     });
-    const again = restart as { why: 'changed' | 'range-missing'; meta?: WireMeta } | null;
-    if (again) this.startOver(id, again.why, again.meta);
+    if (restart) this.startOver(id, restart.why, restart.meta);
     this.countBytes(job.worker, copied);
     if (job.dest) this.countBytes(job.dest, copied);
   }
@@ -914,8 +911,8 @@ export class Coordinator {
       const P = E.PENDING;
       if (meta) j.q('UPDATE entries SET meta = ?, size = ? WHERE id = ? AND state = ?').run(JSON.stringify(meta), meta.size, id, P);
       if (again) j.q('UPDATE entries SET attempts = attempts + 1 WHERE id = ? AND state = ?').run(id, P);
-      else if (why === 'changed') j.q('UPDATE entries SET state = ?, code = ?, reason = ? WHERE id = ? AND state = ?').run(E.CHANGED, 'changed', `It kept changing while it was read (${MAX_ATTEMPTS} attempts).`, id, P);
-      else j.q('UPDATE entries SET state = ?, code = ?, reason = ? WHERE id = ? AND state = ?').run(E.FAILED, 'range-missing', `Its staged ranges were lost ${MAX_ATTEMPTS} times (the staging file was deleted or replaced at the destination).`, id, P);
+      else if (why === 'changed') j.settlePending(id, E.CHANGED, 'changed', `It kept changing while it was read (${MAX_ATTEMPTS} attempts).`);
+      else j.settlePending(id, E.FAILED, 'range-missing', `Its staged ranges were lost ${MAX_ATTEMPTS} times (the staging file was deleted or replaced at the destination).`);
     });
     const e = again ? j.entry(id) : null;
     if (e && e.state === E.PENDING) this.enqueue(e);
@@ -939,7 +936,7 @@ export class Coordinator {
           const c = job.commits?.find((x) => x.file.id === r.id);
           if (c) this.ranges.retire(r.id, c.file.item.rel, this.attemptsOf(r.id));
           else this.ranges.forget(r.id);
-          j.q('UPDATE entries SET state = ?, code = ?, reason = ? WHERE id = ? AND state = ?').run(E.FAILED, r.code ?? 'io', r.reason ?? 'Could not put the file in place.', r.id, P);
+          j.settlePending(r.id, E.FAILED, r.code ?? 'io', r.reason ?? 'Could not put the file in place.');
         }
       }
     });

@@ -183,6 +183,14 @@ export class Journal {
     this.q('UPDATE entries SET state = ?, code = ?, reason = ? WHERE id = ?').run(state, code, reason, id);
   }
 
+  /**
+   * Gives a file still waiting to be copied (PENDING) its final state and why; one that settled
+   * meanwhile (verified by another answer, failed) keeps what it has.
+   */
+  settlePending(id: number, state: number, code: string, reason: string): void {
+    this.q('UPDATE entries SET state = ?, code = ?, reason = ? WHERE id = ? AND state = ?').run(state, code, reason, id, E.PENDING);
+  }
+
   /** Ids of entries in a state, in id order (for resuming queues). */
   idsInState(state: number): number[] {
     return this.q('SELECT id FROM entries WHERE state = ? ORDER BY id')

@@ -79,6 +79,15 @@ function journalRows<T>(taskId: string, sql: string): T[] {
   return JSON.parse(r.stdout) as T[];
 }
 
+/** The task ended verified, the trees are identical (independent comparison), and no temp or staging file is left. */
+function expectVerifiedCopy(final: TaskStatus, src: string, dst: string): void {
+  expect(final.state, JSON.stringify(final)).toBe('done');
+  expect(final.passed).toBe(true);
+  const diffs = compareTrees(src, dst);
+  expect(diffs, formatDifferences(diffs)).toEqual([]);
+  expect(leftovers(dst)).toEqual([]);
+}
+
 function leftovers(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true }).map(String).filter((n) => n.includes('.ferry-tmp.'));
 }
@@ -96,11 +105,7 @@ describe('large files as ranges across agents', () => {
     // Full verification also rescans both trees and compares whole-file SHA-256s.
     const taskId = await startTask('ranges-spread', src, dst, { rangeSize: 4 * MiB, concurrency: 2, verify: 'full' });
     const final = await waitUntil(taskId, isOver);
-    expect(final.state, JSON.stringify(final)).toBe('done');
-    expect(final.passed).toBe(true);
-    const diffs = compareTrees(src, dst);
-    expect(diffs, formatDifferences(diffs)).toEqual([]);
-    expect(leftovers(dst)).toEqual([]);
+    expectVerifiedCopy(final, src, dst);
 
     // 10 + 3 ranges, all verified; the 4 MiB file went whole.
     const ranges = journalRows<{ len: number; state: number }>(taskId, 'SELECT len, state FROM ranges ORDER BY entry, idx');
@@ -146,12 +151,8 @@ describe('large files as ranges across agents', () => {
       return isOver(s);
     });
     expect(firstGoneWhileRunning).toBe(true);
-    expect(final.state, JSON.stringify(final)).toBe('done');
-    expect(final.passed).toBe(true);
-    const diffs = compareTrees(src, dst);
-    expect(diffs, formatDifferences(diffs)).toEqual([]);
+    expectVerifiedCopy(final, src, dst);
     expect(fs.readFileSync(path.join(dst, 'moving.bin')).subarray(0, 64).equals(Buffer.alloc(64, 0xee))).toBe(true);
-    expect(leftovers(dst)).toEqual([]);
     const report = await controls.coordinator.call('task.report', { taskId });
     expect(report.summary.verified).toBe(1);
     expect(report.summary.changedDuringMigration).toBe(0);
@@ -177,10 +178,6 @@ describe('large files as ranges across agents', () => {
       await agents[role].exited;
     }
     const final = await waitUntil(taskId, isOver);
-    expect(final.state, JSON.stringify(final)).toBe('done');
-    expect(final.passed).toBe(true);
-    const diffs = compareTrees(src, dst);
-    expect(diffs, formatDifferences(diffs)).toEqual([]);
-    expect(leftovers(dst)).toEqual([]);
+    expectVerifiedCopy(final, src, dst);
   }, 120_000);
 });
