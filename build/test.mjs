@@ -43,7 +43,11 @@ function runTier(tier) {
   }
   const report = path.join(outDir, `vitest-${tier}.json`);
   rmSync(report, { force: true });
-  step(tier, 'npx', ['vitest', 'run', dir, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+  // End-to-end files run one at a time: a file's test lab adds and removes veth interfaces, which
+  // Chromium takes for a network change, aborting the requests in flight of another file's page
+  // (net::ERR_NETWORK_CHANGED).
+  const serial = tier === 'e2e' ? ['--no-file-parallelism'] : [];
+  step(tier, 'npx', ['vitest', 'run', dir, ...serial, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
   if (!existsSync(report)) {
     failures.push(`${tier} (no result file)`);
     return;
