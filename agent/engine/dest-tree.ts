@@ -121,9 +121,9 @@ export class DestTree {
   sweepTemps(absDir: Buffer, olderThanNs: bigint, final = false): number {
     let removed = 0;
     try {
-      for (const batch of listDirSync(absDir, { onEntryError: () => undefined })) {
+      for (const batch of listDirSync(absDir, { namePrefix: TEMP, onEntryError: () => undefined })) {
         for (const e of batch) {
-          if (e.meta.kind === 'dir' || !startsWith(e.name, TEMP)) continue;
+          if (e.meta.kind === 'dir') continue;
           if (startsWith(e.name, STAGE) ? !(final && startsWith(e.name, this.ownStages)) : !final && e.meta.ctimeNs >= olderThanNs) continue;
           try {
             fs.unlinkSync(joinRel(absDir, e.name));

@@ -36,9 +36,13 @@ export const V = { OK: 1, DIFFERENT: 2, MISSING: 3 } as const;
 /** Extras at the destination. */
 export const X = { FOUND: 0, DELETED: 1, FAILED: 2, WOULD_DELETE: 3 } as const;
 
+// cache_size: results come back long after their entries were listed (the listing runs ahead), so
+// with SQLite's default 2 MB cache nearly every result's UPDATE read its pages back from the file
+// (5 preads per file on 50,000 small files). 32 MB (allocated only as pages are used) keeps them.
 const SCHEMA = `
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
+PRAGMA cache_size = -32768;
 CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS dirs (
   id INTEGER PRIMARY KEY, rel BLOB NOT NULL UNIQUE, depth INTEGER NOT NULL, state INTEGER NOT NULL,

@@ -24,6 +24,8 @@ export interface ListOptions {
    * EACCES. Without it, such an error is thrown and ends the listing.
    */
   onEntryError?: (name: Buffer, error: FsError) => void;
+  /** Only names starting with these bytes are examined and yielded (the rest cost no lstat). */
+  namePrefix?: Buffer;
 }
 
 const DEFAULT_BATCH = 512;
@@ -76,6 +78,7 @@ export function* listDirSync(absDir: Buffer, options: ListOptions = {}): Generat
       }
       if (d === null) break;
       const name = nameOf(d);
+      if (options.namePrefix && !startsWithBytes(name, options.namePrefix)) continue;
       const len = prefix + name.length;
       if (len > PATH_MAX_BYTES) {
         report(options, name, tooLongError(absDir, name, len));
@@ -103,6 +106,10 @@ export function* listDirSync(absDir: Buffer, options: ListOptions = {}): Generat
   } finally {
     dir.closeSync();
   }
+}
+
+function startsWithBytes(name: Buffer, prefix: Buffer): boolean {
+  return name.length >= prefix.length && name.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
 }
 
 function report(options: ListOptions, name: Buffer, error: FsError): void {

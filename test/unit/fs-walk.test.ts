@@ -129,6 +129,12 @@ describe('listDirSync', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]?.[1].code).toBe('path-too-long');
     expect(() => [...listDirSync(Buffer.from(d))]).toThrow(expect.objectContaining({ code: 'path-too-long' }));
+    // With a name prefix, other names are passed over before they are examined: the too-long one
+    // is neither yielded nor reported.
+    const onlyA = [...listDirSync(Buffer.from(d), { namePrefix: Buffer.from('a'), onEntryError: (n, e) => errors.push([n.toString(), e]) })].flat();
+    expect(onlyA.map((e) => e.name.toString())).toEqual(['a'.repeat(room)]);
+    expect(errors).toHaveLength(1);
+    expect([...listDirSync(Buffer.from(d), { namePrefix: Buffer.from('c') })].flat()).toEqual([]);
   });
 });
 
