@@ -157,7 +157,7 @@ export class Coordinator {
   private phaseRetry: number[] = [];
   private extrasQueue: Buffer[] = [];
   private destRR = 0;
-  private statsCache: { at: number; value: TaskStatus['progress'] } | null = null;
+  private statsCache: { at: number; validMs: number; value: TaskStatus['progress'] } | null = null;
   private pumping = false;
 
   constructor(opts: CoordinatorOptions) {
@@ -235,8 +235,11 @@ export class Coordinator {
 
   private progress(): TaskStatus['progress'] {
     const now = Date.now();
-    // Counting is a scan of the journal: at most once a second while running, exact once final.
-    if (this.statsCache && !this.isFinal() && now - this.statsCache.at < 1000) return this.statsCache.value;
+    // Counting is a scan of the journal, exact once final. While running it is redone at most once a
+    // second, and never sooner than 10 times its own duration after, so that on a journal of millions
+    // of entries counting costs at most 10 % of the coordinator (1,000,000 entries: figures up to about
+    // 5 s old).
+    if (this.statsCache && !this.isFinal() && now - this.statsCache.at < this.statsCache.validMs) return this.statsCache.value;
     const p = { dirsListed: 0, dirsPending: 0, entriesFound: 0, filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, filesCopied: 0, bytesCopied: 0, problems: 0 };
     for (const r of this.journal.q('SELECT state, count(*) AS n, coalesce(sum(size), 0) AS b, sum(copied) AS c, coalesce(sum(copied * size), 0) AS cb FROM entries GROUP BY state').all()) {
       const st = num(r.state);
@@ -260,7 +263,7 @@ export class Coordinator {
       else p.dirsListed += num(r.n);
       p.entriesFound += num(r.n);
     }
-    this.statsCache = { at: now, value: p };
+    this.statsCache = { at: now, validMs: Math.max(1000, 10 * (Date.now() - now)), value: p };
     return p;
   }
 
