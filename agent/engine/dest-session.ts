@@ -60,14 +60,20 @@ export class DestSession {
   private readonly opts: SessionOptions;
   private readonly open = new Map<number, OpenFile>();
   private results: BatchAck['results'] = [];
+  /** Ranges of this batch whose read-back is still on the hashing thread: the ack waits for them. */
+  private pending: Promise<void>[] = [];
   private stopped = false;
+  private closed = false;
 
   constructor(tree: DestTree, conn: Connection, opts: SessionOptions) {
     this.tree = tree;
     this.conn = conn;
     this.opts = opts;
     conn.onFrame((f) => this.onFrame(f));
-    conn.onClose(() => this.abortAll());
+    conn.onClose(() => {
+      this.closed = true;
+      this.abortAll();
+    });
   }
 
   stop(): void {
@@ -93,9 +99,12 @@ export class DestSession {
         case FrameType.batchEnd: {
           const batch = readBatchEnd(f.payload);
           const ack: BatchAck = { batch, results: this.results };
+          const pending = this.pending;
           this.results = [];
+          this.pending = [];
           this.abortAll();
-          this.conn.sendJson(ack, FrameType.batchAck);
+          if (pending.length === 0) this.conn.sendJson(ack, FrameType.batchAck);
+          else void Promise.all(pending).then(() => this.sendLateAck(ack));
           return;
         }
         default:
@@ -103,15 +112,28 @@ export class DestSession {
       }
     } catch (err) {
       if (err instanceof WireError) throw err;
-      const e = describeError(err);
-      if (e.scope === 'task') {
-        this.stopped = true;
-        this.abortAll();
-        this.opts.onFatal(e.code, e.message);
-        this.conn.close(err as Error);
-        return;
-      }
+      if (describeError(err).scope === 'task') return this.stopTask(err);
       throw err;
+    }
+  }
+
+  /** A task-level failure (the mount is lost): nothing more is written, the coordinator is told. */
+  private stopTask(err: unknown): void {
+    if (this.stopped) return;
+    const e = describeError(err);
+    this.stopped = true;
+    this.abortAll();
+    this.opts.onFatal(e.code, e.message);
+    this.conn.close(err as Error);
+  }
+
+  /** The ack of a batch that waited for read-backs; not sent once the session stopped or the peer left. */
+  private sendLateAck(ack: BatchAck): void {
+    if (this.stopped || this.closed) return;
+    try {
+      this.conn.sendJson(ack, FrameType.batchAck);
+    } catch {
+      // the connection closed meanwhile: the source treats the batch as unanswered and says so
     }
   }
 
@@ -248,13 +270,23 @@ export class DestSession {
       this.results.push([idx, 'failed', dstHash.toString('hex'), null, 'hash-mismatch', 'The bytes received do not match the source SHA-256.']);
       return;
     }
-    try {
-      w.finishRange(range.offset, range.end - range.offset, { fsync: this.opts.fsync, readBack: this.opts.readBack });
-      this.results.push([idx, 'ok', dstHash.toString('hex'), w.readBackHash?.toString('hex') ?? null, null, null, w.stageId]);
-    } catch (err) {
-      this.failFile(f, err);
-      this.results.push([idx, 'failed', null, null, f.failed?.code ?? 'io', f.failed?.reason ?? 'range write failed']);
-    }
+    // The read-back runs on the hashing thread while this thread goes on with the next records; the
+    // result joins this batch's ack (which waits for it).
+    const results = this.results;
+    const done = w.finishRange(range.offset, range.end - range.offset, { fsync: this.opts.fsync, readBack: this.opts.readBack }).then(
+      () => {
+        results.push([idx, 'ok', dstHash.toString('hex'), w.readBackHash?.toString('hex') ?? null, null, null, w.stageId]);
+      },
+      (err: unknown) => {
+        try {
+          this.failFile(f, err);
+          results.push([idx, 'failed', null, null, f.failed?.code ?? 'io', f.failed?.reason ?? 'range write failed']);
+        } catch (fatal) {
+          this.stopTask(fatal);
+        }
+      },
+    );
+    this.pending.push(done);
   }
 
   private onSymlink(p: Buffer): void {

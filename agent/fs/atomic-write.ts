@@ -28,6 +28,7 @@ import { isRoot } from './apply.ts';
 import { FsError, classify, isErrno } from './errors.ts';
 import { majorMinorOf } from './mountinfo.ts';
 import { sha256Fd, sha256FdRange } from './hash.ts';
+import { hashFdRange } from './hash-pool.ts';
 import { setTimes, setTimesFd } from './native.ts';
 import { PATH_MAX_BYTES, relToDisplay, validateName } from './relpath.ts';
 
@@ -139,7 +140,8 @@ export class AtomicFileWriter {
    */
   readonly stageId: string;
   private fd: number;
-  private state: 'open' | 'committed' | 'aborted' = 'open';
+  /** 'finishing': a range's read-back is on the hashing thread; the fd stays open until it ends. */
+  private state: 'open' | 'finishing' | 'committed' | 'aborted' = 'open';
   /** Owner and mode the new file got, so commit only changes what differs. */
   private created: { uid: number; gid: number; mode: number } = { uid: -1, gid: -1, mode: -1 };
   /** Bytes actually handed to write(2) (zero blocks skipped in sparse mode are not counted). */
@@ -190,21 +192,26 @@ export class AtomicFileWriter {
 
   /**
    * Ends the writing of one range of a staging file: fsync (unless off), the range read back
-   * through the same fd (readBackHash), close. The staging file stays for the other ranges.
+   * through the same fd (readBackHash) on the hashing thread (hash-pool.ts) so the caller's thread
+   * goes on receiving meanwhile, close. The staging file stays for the other ranges. Until the
+   * promise settles the fd stays open whatever else happens (abort() leaves it alone), so the
+   * hashing thread never reads a descriptor number that was reused.
    */
-  finishRange(offset: number, length: number, options: { fsync: boolean; readBack: boolean }): void {
+  async finishRange(offset: number, length: number, options: { fsync: boolean; readBack: boolean }): Promise<void> {
     this.assertOpen();
     const fd = this.fd;
+    this.state = 'finishing';
     try {
       if (options.fsync) fs.fsyncSync(fd);
-      this.readBackHash = options.readBack ? sha256FdRange(fd, offset, length) : null;
+      this.readBackHash = options.readBack ? await hashFdRange(fd, offset, length) : null;
+      this.state = 'committed';
     } catch (err) {
-      this.abort();
+      this.state = 'aborted';
       throw classify(err, this.tempPath);
+    } finally {
+      this.fd = -1;
+      fs.closeSync(fd);
     }
-    this.fd = -1;
-    this.state = 'committed';
-    fs.closeSync(fd);
   }
 
   /**
@@ -304,7 +311,7 @@ export class AtomicFileWriter {
    * and after a failed commit.
    */
   abort(): void {
-    if (this.state === 'committed') return;
+    if (this.state === 'committed' || this.state === 'finishing') return;
     this.state = 'aborted';
     if (this.fd >= 0) {
       try {

@@ -40,7 +40,7 @@ function fileMeta(size: number): EntryMeta {
 }
 
 /** Writes content as two ranges into stage (in root), as two destination writers would. */
-function stageRanges(stage: string, content: Buffer): string {
+async function stageRanges(stage: string, content: Buffer): Promise<string> {
   const half = content.length / 2;
   let id = '';
   for (const [off, part] of [
@@ -49,7 +49,7 @@ function stageRanges(stage: string, content: Buffer): string {
   ] as const) {
     const w = new AtomicFileWriter(Buffer.from(root), fs.statSync(root, { bigint: true }).dev, { stage: rangeStageName(stage) });
     w.write(part, off);
-    w.finishRange(off, part.length, { fsync: true, readBack: true });
+    await w.finishRange(off, part.length, { fsync: true, readBack: true });
     id = w.stageId;
   }
   return id;
@@ -60,7 +60,7 @@ describe('staging files at the destination', () => {
     const tree = new DestTree(new MountGuard(root), 'task-a');
     const content = pseudoRandom(64 * 1024, 3);
     const stage = 'unitstage-1';
-    const commit = { stage, stageId: stageRanges(stage, content), rangeSize: content.length / 2, srcHash: rangesDigest(content, content.length / 2) };
+    const commit = { stage, stageId: await stageRanges(stage, content), rangeSize: content.length / 2, srcHash: rangesDigest(content, content.length / 2) };
     const opts = { owner: false, fsync: true };
     await tree.commitStaged(Buffer.from('big.bin'), commit, fileMeta(content.length), opts);
     await tree.commitStaged(Buffer.from('big.bin'), commit, fileMeta(content.length), opts);
@@ -75,7 +75,7 @@ describe('staging files at the destination', () => {
     const tree = new DestTree(new MountGuard(root), 'task-a');
     const content = pseudoRandom(64 * 1024, 4);
     const stage = 'unitstage-4';
-    const commit = { stage, stageId: stageRanges(stage, content), rangeSize: content.length / 2, srcHash: rangesDigest(content, content.length / 2) };
+    const commit = { stage, stageId: await stageRanges(stage, content), rangeSize: content.length / 2, srcHash: rangesDigest(content, content.length / 2) };
     const fd = fs.openSync(path.join(root, rangeStageName(stage).toString('latin1')), 'r+');
     fs.writeSync(fd, Buffer.from('late bytes'), 0, 10, 40_000);
     fs.closeSync(fd);

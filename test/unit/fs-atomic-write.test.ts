@@ -213,19 +213,19 @@ describe('directories, symlinks, hard links', () => {
 
 describe('staging files of large files (ranges)', () => {
   const stage = Buffer.from('.ferry-tmp.range.unit-1');
-  const writeRange = (data: Buffer, offset: number): AtomicFileWriter => {
+  const writeRange = async (data: Buffer, offset: number): Promise<AtomicFileWriter> => {
     const w = new AtomicFileWriter(Buffer.from(dir), dev, { stage });
     w.write(data, offset);
-    w.finishRange(offset, data.length, { fsync: true, readBack: true });
+    await w.finishRange(offset, data.length, { fsync: true, readBack: true });
     return w;
   };
 
-  it('ranges written by separate writers share one staging file, which a commit adopts and renames', () => {
+  it('ranges written by separate writers share one staging file, which a commit adopts and renames', async () => {
     const content = pseudoRandom(3 * 4096, 5);
     // Out of order, as parallel ranges arrive.
-    const w2 = writeRange(content.subarray(8192), 8192);
-    const w0 = writeRange(content.subarray(0, 4096), 0);
-    const w1 = writeRange(content.subarray(4096, 8192), 4096);
+    const w2 = await writeRange(content.subarray(8192), 8192);
+    const w0 = await writeRange(content.subarray(0, 4096), 0);
+    const w1 = await writeRange(content.subarray(4096, 8192), 4096);
     expect(new Set([w0.stageId, w1.stageId, w2.stageId]).size).toBe(1);
     expect(w1.readBackHash?.equals(createHashOf(content.subarray(4096, 8192)))).toBe(true);
     // Aborting a range closes the staging file and keeps it: the other ranges live in it.
@@ -239,10 +239,10 @@ describe('staging files of large files (ranges)', () => {
     expect(fs.readdirSync(dir)).toEqual(['big.bin']);
   });
 
-  it('a staging file deleted and re-created between ranges has another id; a missing one cannot be committed', () => {
-    const first = writeRange(Buffer.alloc(4096, 1), 0);
+  it('a staging file deleted and re-created between ranges has another id; a missing one cannot be committed', async () => {
+    const first = await writeRange(Buffer.alloc(4096, 1), 0);
     fs.unlinkSync(path.join(dir, stage.toString()));
-    const second = writeRange(Buffer.alloc(4096, 2), 4096);
+    const second = await writeRange(Buffer.alloc(4096, 2), 4096);
     expect(second.stageId).not.toBe(first.stageId);
     fs.unlinkSync(path.join(dir, stage.toString()));
     let err: unknown;
@@ -254,6 +254,34 @@ describe('staging files of large files (ranges)', () => {
     expect(err).toBeInstanceOf(FsError);
     expect((err as FsError).code).toBe('range-missing');
     expect(fs.readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('reading a range back on the hashing thread', () => {
+  const stage = Buffer.from('.ferry-tmp.range.unit-2');
+
+  it('hashes what is in the file, keeps the fd open through an abort meanwhile, and closes it after', async () => {
+    const data = pseudoRandom(3 * 1024 * 1024 + 17, 9);
+    const w = new AtomicFileWriter(Buffer.from(dir), dev, { stage });
+    w.write(data, 4096);
+    const fdsBefore = fs.readdirSync('/proc/self/fd').length;
+    const finishing = w.finishRange(4096, data.length, { fsync: true, readBack: true });
+    w.abort(); // e.g. the connection closed: must neither close the fd under the thread nor remove the file
+    await finishing;
+    expect(w.readBackHash?.equals(createHashOf(data))).toBe(true);
+    expect(fs.readdirSync('/proc/self/fd').length).toBe(fdsBefore - 1);
+    expect(fs.statSync(path.join(dir, stage.toString())).size).toBe(4096 + data.length);
+  });
+
+  it('a read that fails comes back as an FsError, and the writer is closed', async () => {
+    const w = new AtomicFileWriter(Buffer.from(dir), dev, { stage });
+    w.write(Buffer.alloc(10, 1), 0);
+    // A directory fd makes read(2) fail with EISDIR: swap one in under the writer's descriptor number.
+    const fd = (w as unknown as { fd: number }).fd;
+    fs.closeSync(fd);
+    expect(fs.openSync(dir, 'r')).toBe(fd); // the lowest free number comes back
+    await expect(w.finishRange(0, 10, { fsync: false, readBack: true })).rejects.toMatchObject({ errno: 'EISDIR' });
+    expect(() => fs.fstatSync(fd)).toThrow(/EBADF/); // the writer closed it
   });
 });
 
