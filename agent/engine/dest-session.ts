@@ -104,7 +104,7 @@ export class DestSession {
           this.pending = [];
           this.abortAll();
           if (pending.length === 0) this.conn.sendJson(ack, FrameType.batchAck);
-          else void Promise.all(pending).then(() => this.sendLateAck(ack));
+          else void Promise.all(pending).then(() => this.sendLateAck(ack)).catch((err: unknown) => this.stopTask(err));
           return;
         }
         default:
@@ -273,7 +273,16 @@ export class DestSession {
     // The read-back runs on the hashing thread while this thread goes on with the next records; the
     // result joins this batch's ack (which waits for it).
     const results = this.results;
-    const done = w.finishRange(range.offset, range.end - range.offset, { fsync: this.opts.fsync, readBack: this.opts.readBack }).then(
+    let finishing: Promise<void>;
+    try {
+      finishing = w.finishRange(range.offset, range.end - range.offset, { fsync: this.opts.fsync, readBack: this.opts.readBack });
+    } catch (err) {
+      // fsync failed: decided now, before the next record (a task-level error stops the session)
+      this.failFile(f, err);
+      results.push([idx, 'failed', null, null, f.failed?.code ?? 'io', f.failed?.reason ?? 'range write failed']);
+      return;
+    }
+    const done = finishing.then(
       () => {
         results.push([idx, 'ok', dstHash.toString('hex'), w.readBackHash?.toString('hex') ?? null, null, null, w.stageId]);
       },

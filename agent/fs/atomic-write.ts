@@ -191,26 +191,55 @@ export class AtomicFileWriter {
   }
 
   /**
-   * Ends the writing of one range of a staging file: fsync (unless off), the range read back
-   * through the same fd (readBackHash) on the hashing thread (hash-pool.ts) so the caller's thread
-   * goes on receiving meanwhile, close. The staging file stays for the other ranges. Until the
+   * Ends the writing of one range of a staging file: fsync (unless off; its error is thrown at once,
+   * so a full or lost destination stops the session before its next record), then the range read
+   * back through the same fd (readBackHash) on the hashing thread (hash-pool.ts) while the caller's
+   * thread goes on receiving, then close. The staging file stays for the other ranges. Until the
    * promise settles the fd stays open whatever else happens (abort() leaves it alone), so the
    * hashing thread never reads a descriptor number that was reused.
    */
-  async finishRange(offset: number, length: number, options: { fsync: boolean; readBack: boolean }): Promise<void> {
+  finishRange(offset: number, length: number, options: { fsync: boolean; readBack: boolean }): Promise<void> {
     this.assertOpen();
     const fd = this.fd;
-    this.state = 'finishing';
     try {
       if (options.fsync) fs.fsyncSync(fd);
-      this.readBackHash = options.readBack ? await hashFdRange(fd, offset, length) : null;
-      this.state = 'committed';
+    } catch (err) {
+      this.abort();
+      throw classify(err, this.tempPath);
+    }
+    if (!options.readBack) {
+      this.readBackHash = null;
+      this.closeFinished(fd);
+      return Promise.resolve();
+    }
+    this.state = 'finishing';
+    return hashFdRange(fd, offset, length).then(
+      (digest) => {
+        this.readBackHash = digest;
+        this.closeFinished(fd);
+      },
+      (err: unknown) => {
+        this.fd = -1;
+        this.state = 'aborted';
+        try {
+          fs.closeSync(fd);
+        } catch {
+          // the read's error is the one to report
+        }
+        throw classify(err, this.tempPath);
+      },
+    );
+  }
+
+  /** Closes a finished range's fd; a failing close fails the range (its bytes may not be on the server). */
+  private closeFinished(fd: number): void {
+    this.fd = -1;
+    this.state = 'committed';
+    try {
+      fs.closeSync(fd);
     } catch (err) {
       this.state = 'aborted';
       throw classify(err, this.tempPath);
-    } finally {
-      this.fd = -1;
-      fs.closeSync(fd);
     }
   }
 

@@ -11,6 +11,7 @@
  * on first use, does not keep the process alive, and is shared by every caller of this thread.
  */
 import { Worker } from 'node:worker_threads';
+import { sha256FdRange } from './hash.ts';
 
 /** The worker's whole program: plain JS, as the agent ships as one bundled file the worker cannot import from (hence its own copy of sha256FdRange's loop). */
 const WORKER_SOURCE = `
@@ -46,41 +47,52 @@ interface Waiting {
   reject: (err: Error) => void;
 }
 
-let worker: Worker | null = null;
+/** The current worker and the requests it owes answers to (a dead one's fail with it, never a successor's). */
+let current: { worker: Worker; waiting: Map<number, Waiting> } | null = null;
 let nextId = 1;
-const waiting = new Map<number, Waiting>();
 
-function failAll(err: Error): void {
-  for (const w of waiting.values()) w.reject(err);
-  waiting.clear();
-  worker = null;
-}
-
-function theWorker(): Worker {
-  if (worker) return worker;
-  const w = new Worker(WORKER_SOURCE, { eval: true });
-  w.unref();
-  w.on('message', (m: Reply) => {
-    const entry = waiting.get(m.id);
+function startWorker(): { worker: Worker; waiting: Map<number, Waiting> } {
+  const worker = new Worker(WORKER_SOURCE, { eval: true });
+  const self = { worker, waiting: new Map<number, Waiting>() };
+  worker.unref();
+  worker.on('message', (m: Reply) => {
+    const entry = self.waiting.get(m.id);
+    self.waiting.delete(m.id);
+    if (self.waiting.size === 0) worker.unref();
     if (!entry) return;
-    waiting.delete(m.id);
-    if (waiting.size === 0) w.unref();
     if (m.digest) entry.resolve(Buffer.from(m.digest.buffer, m.digest.byteOffset, m.digest.byteLength));
     else entry.reject(Object.assign(new Error(m.error?.message ?? 'read-back failed'), m.error ?? {}));
   });
-  w.on('error', (err) => failAll(err));
-  w.on('exit', (code) => failAll(new Error(`The read-back hashing thread exited (${code}).`)));
-  worker = w;
-  return w;
+  const die = (err: Error) => {
+    if (current === self) current = null;
+    for (const w of self.waiting.values()) w.reject(err);
+    self.waiting.clear();
+    worker.unref();
+  };
+  worker.on('error', die);
+  worker.on('exit', (code) => die(new Error(`The read-back hashing thread exited (${code}).`)));
+  return self;
 }
 
-/** SHA-256 of bytes [offset, offset + length) of fd (fewer when the file ends sooner), read on the worker. */
+/**
+ * SHA-256 of bytes [offset, offset + length) of fd (fewer when the file ends sooner), read on the
+ * worker; on this thread instead when no worker can be started.
+ */
 export function hashFdRange(fd: number, offset: number, length: number): Promise<Buffer> {
-  const w = theWorker();
+  try {
+    current ??= startWorker();
+  } catch {
+    try {
+      return Promise.resolve(sha256FdRange(fd, offset, length));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+  const { worker, waiting } = current;
   const id = nextId++;
   return new Promise<Buffer>((resolve, reject) => {
     waiting.set(id, { resolve, reject });
-    w.ref(); // an answer is owed: stay alive for it
-    w.postMessage({ id, fd, offset, length });
+    worker.ref(); // an answer is owed: stay alive for it
+    worker.postMessage({ id, fd, offset, length });
   });
 }
