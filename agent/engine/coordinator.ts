@@ -31,6 +31,7 @@ import type { EntryRow } from './journal.ts';
 import { computeSummary, passedOf, writeReport } from './report-writer.ts';
 import { b64, childRel, depthOf, metaSig, unb64 } from './wire-meta.ts';
 import { TEMP_PREFIX } from '../fs/atomic-write.ts';
+import { startsWithBytes } from '../fs/relpath.ts';
 import { compareEntry, compareDir } from './verify.ts';
 import { RangePlanner } from './ranges.ts';
 import type { CommitWork, Discard, RangeWork, RangedFile } from './ranges.ts';
@@ -1106,7 +1107,7 @@ export class Coordinator {
           if (dir) this.recordDirVerify(dir.id, compareDir(dir.meta, e.meta, owner));
           continue;
         }
-        if (startsWith(name, TEMP)) continue;
+        if (startsWithBytes(name, TEMP)) continue;
         const rel = childRel(dirRel, name);
         const known = j.entryByRel(rel);
         const dir = known ? null : j.dirByRel(rel);
@@ -1177,10 +1178,6 @@ const VERIFIABLE: number[] = [E.VERIFIED, E.COPIED, E.UNCHANGED, E.LINKED];
 
 function isVerifiable(state: number): boolean {
   return VERIFIABLE.includes(state);
-}
-
-function startsWith(name: Buffer, prefix: Buffer): boolean {
-  return name.length >= prefix.length && name.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
 }
 
 /** Lower bound (exclusive) of the rels directly or indirectly under dirRel, for BLOB range scans. */

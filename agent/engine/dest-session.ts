@@ -278,9 +278,7 @@ export class DestSession {
       finishing = w.finishRange(range.offset, range.end - range.offset, { fsync: this.opts.fsync, readBack: this.opts.readBack });
     } catch (err) {
       // fsync failed: decided now, before the next record (a task-level error stops the session)
-      this.failFile(f, err);
-      results.push([idx, 'failed', null, null, f.failed?.code ?? 'io', f.failed?.reason ?? 'range write failed']);
-      return;
+      return this.rangeFailed(results, idx, f, err);
     }
     const done = finishing.then(
       () => {
@@ -288,14 +286,19 @@ export class DestSession {
       },
       (err: unknown) => {
         try {
-          this.failFile(f, err);
-          results.push([idx, 'failed', null, null, f.failed?.code ?? 'io', f.failed?.reason ?? 'range write failed']);
+          this.rangeFailed(results, idx, f, err);
         } catch (fatal) {
           this.stopTask(fatal);
         }
       },
     );
     this.pending.push(done);
+  }
+
+  /** A range that could not be finished: its failure joins results (a task-level error is thrown). */
+  private rangeFailed(results: BatchAck['results'], idx: number, f: OpenFile, err: unknown): void {
+    this.failFile(f, err);
+    results.push([idx, 'failed', null, null, f.failed?.code ?? 'io', f.failed?.reason ?? 'range write failed']);
   }
 
   private onSymlink(p: Buffer): void {

@@ -18,7 +18,7 @@ import { AtomicFileWriter, RANGE_STAGE_PREFIX, TEMP_PREFIX, createDirSafe, range
 import { listDirSync } from '../fs/walk.ts';
 import type { EntryMeta } from '../fs/api.ts';
 import type { MountGuard } from '../fs/mount-guard.ts';
-import { joinRel, splitParent, validateName, validateRelPath } from '../fs/relpath.ts';
+import { joinRel, splitParent, startsWithBytes, validateName, validateRelPath } from '../fs/relpath.ts';
 import { taskStageTag } from './ranges.ts';
 
 const SLASH = 0x2f;
@@ -124,7 +124,7 @@ export class DestTree {
       for (const batch of listDirSync(absDir, { namePrefix: TEMP, onEntryError: () => undefined })) {
         for (const e of batch) {
           if (e.meta.kind === 'dir') continue;
-          if (startsWith(e.name, STAGE) ? !(final && startsWith(e.name, this.ownStages)) : !final && e.meta.ctimeNs >= olderThanNs) continue;
+          if (startsWithBytes(e.name, STAGE) ? !(final && startsWithBytes(e.name, this.ownStages)) : !final && e.meta.ctimeNs >= olderThanNs) continue;
           try {
             fs.unlinkSync(joinRel(absDir, e.name));
             removed++;
@@ -258,10 +258,6 @@ export class DestTree {
 function isCommitted(finalAbs: Buffer, stageId: string, size: number): boolean {
   const st = fs.lstatSync(finalAbs, { bigint: true, throwIfNoEntry: false });
   return st !== undefined && st.isFile() && `${st.ino}:${st.birthtimeNs}` === stageId && Number(st.size) === size;
-}
-
-function startsWith(name: Buffer, prefix: Buffer): boolean {
-  return name.length >= prefix.length && name.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
 }
 
 /** rm -r without following symlinks: iterative post-order (no recursion limit). */

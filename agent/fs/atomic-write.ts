@@ -219,13 +219,8 @@ export class AtomicFileWriter {
         this.closeFinished(fd);
       },
       (err: unknown) => {
-        this.fd = -1;
         this.state = 'aborted';
-        try {
-          fs.closeSync(fd);
-        } catch {
-          // the read's error is the one to report
-        }
+        this.closeQuietly(); // the read's error is the one to report
         throw classify(err, this.tempPath);
       },
     );
@@ -342,20 +337,24 @@ export class AtomicFileWriter {
   abort(): void {
     if (this.state === 'committed' || this.state === 'finishing') return;
     this.state = 'aborted';
-    if (this.fd >= 0) {
-      try {
-        fs.closeSync(this.fd);
-      } catch {
-        // already unusable; the unlink below is what matters
-      }
-      this.fd = -1;
-    }
+    this.closeQuietly();
     if (this.staged) return;
     try {
       fs.unlinkSync(this.tempPath);
     } catch {
       // gone already, or the mount vanished (then it is not in the local directory either)
     }
+  }
+
+  /** Closes the fd if open, ignoring errors (it is being given up: what follows is what matters). */
+  private closeQuietly(): void {
+    if (this.fd < 0) return;
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already unusable
+    }
+    this.fd = -1;
   }
 
   /** SHA-256 of bytes [offset, offset + length) of the open file, read back through its fd. */

@@ -82,11 +82,7 @@ export function hashFdRange(fd: number, offset: number, length: number): Promise
   try {
     current ??= startWorker();
   } catch {
-    try {
-      return Promise.resolve(sha256FdRange(fd, offset, length));
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
+    return new Promise<Buffer>((resolve) => resolve(sha256FdRange(fd, offset, length)));
   }
   const { worker, waiting } = current;
   const id = nextId++;

@@ -19,6 +19,11 @@ const DOT = 0x2e;
  * component, no NUL byte, no trailing '/'. Throws 'path-too-long' for a component over 255 bytes or a
  * path over 4095 bytes. The empty Buffer is the root itself and is valid.
  */
+/** Whether the byte string name begins with prefix. */
+export function startsWithBytes(name: Buffer, prefix: Buffer): boolean {
+  return name.length >= prefix.length && name.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+}
+
 export function validateRelPath(rel: Uint8Array): void {
   const n = rel.length;
   if (n === 0) return;

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import type { DirEntry, EntryMeta } from './api.ts';
 import { FsError, classify, isErrno } from './errors.ts';
 import { metaFromStats, statEntry } from './meta.ts';
-import { PATH_MAX_BYTES, relToDisplay } from './relpath.ts';
+import { PATH_MAX_BYTES, relToDisplay, startsWithBytes } from './relpath.ts';
 
 export interface ListOptions {
   /** Entries per yielded batch (default 512). */
@@ -106,10 +106,6 @@ export function* listDirSync(absDir: Buffer, options: ListOptions = {}): Generat
   } finally {
     dir.closeSync();
   }
-}
-
-function startsWithBytes(name: Buffer, prefix: Buffer): boolean {
-  return name.length >= prefix.length && name.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
 }
 
 function report(options: ListOptions, name: Buffer, error: FsError): void {
