@@ -814,7 +814,8 @@ export class Coordinator {
         } else if (r.status === 'changed') {
           j.settlePending(r.id, E.CHANGED, r.code ?? 'changed', r.reason ?? 'Changed during the migration.');
         } else if (r.status === 'failed') {
-          const transient = r.code === 'no-ack' || r.code === 'incomplete';
+          // A mismatch (bytes damaged on the way or on the disk) may well not happen again.
+          const transient = r.code === 'no-ack' || r.code === 'incomplete' || r.code === 'hash-mismatch';
           if (transient && canRetry(r.id)) retry.push(f);
           else j.settlePending(r.id, E.FAILED, r.code ?? 'io', r.reason ?? 'Failed.');
         } else {
@@ -882,7 +883,7 @@ export class Coordinator {
         return null;
       }
       if (r?.code === 'range-stale' || r?.status === 'changed') return r.meta ? { why: 'changed', meta: r.meta } : { why: 'changed' };
-      const again = !r || r.status === 'ok' || r.code === 'no-ack' || r.code === 'incomplete';
+      const again = !r || r.status === 'ok' || r.code === 'no-ack' || r.code === 'incomplete' || r.code === 'hash-mismatch';
       if (again && w.tries + 1 < MAX_ATTEMPTS) {
         w.tries++;
         this.ranges.queue.unshift(w);

@@ -1,11 +1,13 @@
 /**
  * Destination side of one data connection: turns the source's records into files, synchronously, in
  * arrival order. Each regular file goes through AtomicFileWriter (temp name in its directory, fsync,
- * metadata, rename); SHA-256 is computed over the bytes as they are written (holes as zeros) and must
- * equal the source's hash before the rename; with 'transferred' verification the file is re-read
- * after its fsync (through the same descriptor, before the rename) and hashed again; so is each
- * range of a large file (and, when another writer may have touched it since, the whole staging file
- * again at its commit: DestTree.commitStaged). Per-file problems become results in the batch ack; an unsafe path or a
+ * metadata, rename). Its SHA-256 must equal the source's before the rename. Without read-back it is
+ * computed over the bytes as they are written (holes as zeros); with 'transferred' verification only
+ * over what the file reads back after its fsync (through the same descriptor, before the rename):
+ * that proves what is on the destination, all a write-time hash proves and more, so the bytes are
+ * hashed once rather than twice. The same holds for each range of a large file (and, when another
+ * writer may have touched it since, the whole staging file is read back again at its commit:
+ * DestTree.commitStaged). Per-file problems become results in the batch ack; an unsafe path or a
  * malformed record closes the connection (the peer is broken or hostile); a lost mount stops the
  * whole task (onFatal).
  * Never writes outside the destination root and never leaves a partial file under a real name.
@@ -37,7 +39,7 @@ interface OpenFile {
   hash: Hash | null;
   /** SHA-256 of a file that arrived whole in one piece. */
   digest: Buffer | null;
-  hashed: number;
+  received: number;
   meta: EntryMeta;
   sparse: boolean;
   failed: { code: string; reason: string } | null;
@@ -111,7 +113,11 @@ export class DestSession {
           throw new WireError('bad-frame', `Unexpected frame type ${f.type} on a data connection.`);
       }
     } catch (err) {
-      if (err instanceof WireError) throw err;
+      if (err instanceof WireError) {
+        // Before the connection answers with REJECT and closes: once the peer sees the close, no temp file is left.
+        this.abortAll();
+        throw err;
+      }
       if (describeError(err).scope === 'task') return this.stopTask(err);
       throw err;
     }
@@ -160,7 +166,7 @@ export class DestSession {
     this.checkRel(h.rel);
     const meta = fileMeta(h.size, h.mode & 0o7777, h.uid, h.gid, h.atimeNs, h.mtimeNs);
     const sparse = (h.flags & FLAG_SPARSE) !== 0;
-    const f: OpenFile = { rel: Buffer.from(h.rel), name: Buffer.alloc(0), writer: null, hash: null, digest: null, hashed: 0, meta, sparse, failed: null, range: null };
+    const f: OpenFile = { rel: Buffer.from(h.rel), name: Buffer.alloc(0), writer: null, hash: null, digest: null, received: 0, meta, sparse, failed: null, range: null };
     this.begin(h.idx, f);
     try {
       const [parent, name] = this.tree.parentOf(f.rel);
@@ -178,7 +184,7 @@ export class DestSession {
     this.checkRel(h.rel);
     const meta = fileMeta(h.fileSize, 0o600, 0, 0, 0n, 0n);
     const range = { offset: h.offset, end: h.offset + h.length };
-    const f: OpenFile = { rel: Buffer.from(h.rel), name: Buffer.alloc(0), writer: null, hash: null, digest: null, hashed: h.offset, meta, sparse: false, failed: null, range };
+    const f: OpenFile = { rel: Buffer.from(h.rel), name: Buffer.alloc(0), writer: null, hash: null, digest: null, received: h.offset, meta, sparse: false, failed: null, range };
     this.begin(h.idx, f);
     try {
       const [parent] = this.tree.parentOf(f.rel);
@@ -193,9 +199,9 @@ export class DestSession {
     const f = this.open.get(d.idx);
     if (!f) throw new WireError('bad-frame', `Data for file #${d.idx}, which was not started.`);
     if (f.failed) return;
-    if (d.offset < f.hashed) throw new WireError('bad-frame', 'File data went backwards.');
+    if (d.offset < f.received) throw new WireError('bad-frame', 'File data went backwards.');
     // A staging file may hold an earlier attempt's bytes: a range has no holes to skip.
-    if (f.range && d.offset !== f.hashed) throw new WireError('bad-frame', 'Range data skipped bytes.');
+    if (f.range && d.offset !== f.received) throw new WireError('bad-frame', 'Range data skipped bytes.');
     if (d.offset + d.data.length > (f.range ? f.range.end : f.meta.size)) throw new WireError('bad-frame', 'File data past the announced size.');
     try {
       this.write(f, d.data, d.offset);
@@ -206,14 +212,19 @@ export class DestSession {
 
   private write(f: OpenFile, data: Buffer, offset: number): void {
     (f.writer as AtomicFileWriter).write(data, offset);
+    if (this.opts.readBack) f.received = offset + data.length; // hashed as read back
+    else this.hashWritten(f, data, offset);
+    this.opts.onBytes?.(data.length);
+  }
+
+  private hashWritten(f: OpenFile, data: Buffer, offset: number): void {
     // Small files come whole in their head: one hashing call instead of a Hash object per file.
-    if (offset === 0 && f.hashed === 0 && data.length === f.meta.size && !f.range) f.digest = sha256Once('sha256', data, 'buffer');
+    if (offset === 0 && f.received === 0 && data.length === f.meta.size && !f.range) f.digest = sha256Once('sha256', data, 'buffer');
     else {
       hashZerosTo(f, offset);
       streamHash(f).update(data);
     }
-    f.hashed = offset + data.length;
-    this.opts.onBytes?.(data.length);
+    f.received = offset + data.length;
   }
 
   private onEnd(p: Buffer): void {
@@ -233,24 +244,25 @@ export class DestSession {
     if (f.range) return this.endRange(e.idx, f, f.range, e.hash);
     // Only a sparse file may end in a hole; a dense one must have had every byte (a correct source
     // gives a file up when it shrank), else the missing tail would be hashed as zeros.
-    if (!f.sparse && f.hashed !== f.meta.size) {
+    if (!f.sparse && f.received !== f.meta.size) {
       f.writer.abort();
-      throw new WireError('bad-frame', `File #${e.idx} ended after ${f.hashed} of its ${f.meta.size} bytes.`);
+      throw new WireError('bad-frame', `File #${e.idx} ended after ${f.received} of its ${f.meta.size} bytes.`);
     }
-    let dstHash = f.digest;
-    if (!dstHash) {
-      hashZerosTo(f, f.meta.size);
-      dstHash = streamHash(f).digest();
+    if (!e.hash) {
+      f.writer.abort();
+      this.results.push([e.idx, 'failed', null, null, 'hash-mismatch', 'The source sent no SHA-256 for the file.']);
+      return;
     }
-    if (!e.hash || !dstHash.equals(e.hash)) {
+    const dstHash = this.opts.readBack ? null : writtenHash(f, f.meta.size);
+    if (dstHash && !dstHash.equals(e.hash)) {
       f.writer.abort();
       this.results.push([e.idx, 'failed', dstHash.toString('hex'), null, 'hash-mismatch', 'The bytes received do not match the source SHA-256.']);
       return;
     }
     try {
-      f.writer.commit(f.name, f.meta, { owner: this.opts.owner, fsync: this.opts.fsync, readBack: this.opts.readBack });
+      f.writer.commit(f.name, f.meta, { owner: this.opts.owner, fsync: this.opts.fsync, readBack: this.opts.readBack, expectHash: e.hash });
       const readBack = f.writer.readBackHash?.toString('hex') ?? null;
-      this.results.push([e.idx, 'ok', dstHash.toString('hex'), readBack, null, null]);
+      this.results.push([e.idx, 'ok', dstHash?.toString('hex') ?? readBack, readBack, null, null]);
     } catch (err) {
       this.failFile(f, err);
       const failed = f.failed as { code: string; reason: string } | null;
@@ -260,12 +272,17 @@ export class DestSession {
 
   private endRange(idx: number, f: OpenFile, range: { offset: number; end: number }, srcHash: Buffer | null): void {
     const w = f.writer as AtomicFileWriter;
-    if (f.hashed !== range.end) {
+    if (f.received !== range.end) {
       w.abort();
-      throw new WireError('bad-frame', `Range #${idx} ended after ${f.hashed - range.offset} of its ${range.end - range.offset} bytes.`);
+      throw new WireError('bad-frame', `Range #${idx} ended after ${f.received - range.offset} of its ${range.end - range.offset} bytes.`);
     }
-    const dstHash = streamHash(f).digest();
-    if (!srcHash || !dstHash.equals(srcHash)) {
+    if (!srcHash) {
+      w.abort();
+      this.results.push([idx, 'failed', null, null, 'hash-mismatch', 'The source sent no SHA-256 for the range.']);
+      return;
+    }
+    const dstHash = this.opts.readBack ? null : streamHash(f).digest();
+    if (dstHash && !dstHash.equals(srcHash)) {
       w.abort();
       this.results.push([idx, 'failed', dstHash.toString('hex'), null, 'hash-mismatch', 'The bytes received do not match the source SHA-256.']);
       return;
@@ -282,7 +299,13 @@ export class DestSession {
     }
     const done = finishing.then(
       () => {
-        results.push([idx, 'ok', dstHash.toString('hex'), w.readBackHash?.toString('hex') ?? null, null, null, w.stageId]);
+        const readBack = w.readBackHash;
+        if (readBack && !readBack.equals(srcHash)) {
+          results.push([idx, 'failed', readBack.toString('hex'), null, 'hash-mismatch', 'The range reads back different from the source SHA-256.']);
+          return;
+        }
+        const hex = readBack?.toString('hex') ?? null;
+        results.push([idx, 'ok', dstHash?.toString('hex') ?? hex, hex, null, null, w.stageId]);
       },
       (err: unknown) => {
         try {
@@ -345,15 +368,22 @@ function fileMeta(size: number, mode: number, uid: number, gid: number, atimeNs:
   return { kind: 'file', size, mode, uid, gid, atimeNs, mtimeNs, ctimeNs: 0n, dev: 0n, ino: 0n, nlink: 1, blocks: 0 };
 }
 
+/** SHA-256 of what a file received, holes of a sparse one hashed as zeros up to size. */
+function writtenHash(f: OpenFile, size: number): Buffer {
+  if (f.digest) return f.digest;
+  hashZerosTo(f, size);
+  return streamHash(f).digest();
+}
+
 function streamHash(f: OpenFile): Hash {
   f.hash ??= createHash('sha256');
   return f.hash;
 }
 
 function hashZerosTo(f: OpenFile, to: number): void {
-  while (f.hashed < to) {
-    const k = Math.min(to - f.hashed, ZEROS.length);
+  while (f.received < to) {
+    const k = Math.min(to - f.received, ZEROS.length);
     streamHash(f).update(ZEROS.subarray(0, k));
-    f.hashed += k;
+    f.received += k;
   }
 }

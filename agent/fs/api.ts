@@ -44,4 +44,5 @@ export type FsErrorCode =
   | 'mount-lost' // the guarded root is no longer the mount it was
   | 'not-a-directory' // a path component that should be a directory is not (e.g. a symlink)
   | 'range-missing' // a large file's staging file lacks ranges the journal had verified
+  | 'hash-mismatch' // what was written reads back different from the source SHA-256
   | 'io'; // anything else, see errno

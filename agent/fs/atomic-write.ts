@@ -124,6 +124,11 @@ export interface CommitOptions {
   fsync?: boolean;
   /** Re-read the file after the fsync and keep its SHA-256 in `readBackHash`. */
   readBack?: boolean;
+  /**
+   * With readBack: the SHA-256 the file must read back as (the source's). A different one is never
+   * renamed into place: the temp file is removed and an FsError 'hash-mismatch' thrown.
+   */
+  expectHash?: Buffer;
 }
 
 export class AtomicFileWriter {
@@ -305,6 +310,9 @@ export class AtomicFileWriter {
       if (chowned || mode !== this.created.mode) fs.fchmodSync(fd, mode); // after chown, which clears setuid/setgid
       setTimesFd(fd, meta.atimeNs, meta.mtimeNs);
       this.readBackHash = options.readBack ? sha256Fd(fd, meta.size) : null;
+      if (this.readBackHash && options.expectHash && !this.readBackHash.equals(options.expectHash)) {
+        throw new FsError('hash-mismatch', `${relToDisplay(finalPath)} read back different from the source SHA-256; it was not put in place.`, { path: finalPath });
+      }
       this.fd = -1;
       fs.closeSync(fd);
       this.renameIntoPlace(finalPath);

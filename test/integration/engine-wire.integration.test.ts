@@ -142,6 +142,17 @@ function endOk(hash: Buffer, batch = batchSeq, idx = 0): Buffer {
   return buf;
 }
 
+/** Sends one batch of records (built for its batch number) on a fresh data connection and returns its ack. */
+async function sendBatch(records: (batch: number) => Buffer[]): Promise<BatchAck> {
+  const dc = await openDataConn({ agentId: 'dest', ...destTarget() }, { taskId: TASK, token: taskToken, agentId: 'agent-wire-test', agentVersion: 'test' });
+  const batch = batchSeq++;
+  for (const r of records(batch)) dc.conn.write(r);
+  dc.conn.write(encodeBatchEnd(batch));
+  const ack = await dc.waitAck(batch);
+  dc.conn.close();
+  return ack;
+}
+
 /** Everything under a directory, as relative paths (empty directories included). */
 function listAll(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true }).map(String).sort();
@@ -287,7 +298,7 @@ describe('handshakes: task token, protocol version, pinned certificate', () => {
   };
 
   it('a wrong task token is refused at the data port', async () => {
-    const e = await refusedWith(destTarget(), dataHello({ token: `${taskToken.slice(0, -1)}0` }));
+    const e = await refusedWith(destTarget(), dataHello({ token: `${taskToken.slice(0, -1)}${taskToken.endsWith('0') ? '1' : '0'}` }));
     expect(e.code).toBe('bad-token');
     expect(e.message).toBe(`Wrong task token for task "${TASK}".`);
     expectUntouched();
@@ -394,16 +405,9 @@ describe('the control handshake', () => {
 
 describe('after all that', () => {
   it('a correct range lands in its staging file only, verified and read back, never under the final name', async () => {
-    const dc = await openDataConn({ agentId: 'dest', ...destTarget() }, { taskId: TASK, token: taskToken, agentId: 'agent-wire-test', agentVersion: 'test' });
-    const batch = batchSeq++;
     const data = Buffer.alloc(4096, 9);
     const hash = createHash('sha256').update(data).digest();
-    dc.conn.write(rangeHead(Buffer.from('ranged/file'), 3 * 4096, 4096, 4096, 'wiretest-7', batch, 0));
-    dc.conn.write(dataFrame(data, 4096, batch, 0));
-    dc.conn.write(endOk(hash, batch, 0));
-    dc.conn.write(encodeBatchEnd(batch));
-    const ack: BatchAck = await dc.waitAck(batch);
-    dc.conn.close();
+    const ack = await sendBatch((batch) => [rangeHead(Buffer.from('ranged/file'), 3 * 4096, 4096, 4096, 'wiretest-7', batch, 0), dataFrame(data, 4096, batch, 0), endOk(hash, batch, 0)]);
     const [, status, dstHash, readBack, , , stageId] = ack.results[0] ?? [];
     expect(status).toBe('ok');
     expect(dstHash).toBe(hash.toString('hex'));
@@ -416,14 +420,31 @@ describe('after all that', () => {
     fs.rmSync(path.join(dst, 'ranged'), { recursive: true });
   });
 
+  it('a file or a range that reads back different from the source SHA-256 fails (to be retried) and is never put in place', async () => {
+    const data = Buffer.alloc(4096, 5);
+    const wrong = createHash('sha256').update('not these bytes').digest();
+    const ack = await sendBatch((batch) => [
+      head(Buffer.from('mismatch/whole'), data.length, null, batch, 0),
+      dataFrame(data, 0, batch, 0),
+      endOk(wrong, batch, 0),
+      rangeHead(Buffer.from('mismatch/ranged'), 2 * 4096, 0, 4096, 'wiretest-8', batch, 1),
+      dataFrame(data, 0, batch, 1),
+      endOk(wrong, batch, 1),
+    ]);
+    const byIdx = new Map(ack.results.map((r) => [r[0], r]));
+    expect(byIdx.get(0)?.[1]).toBe('failed');
+    expect(byIdx.get(0)?.[4]).toBe('hash-mismatch');
+    expect(byIdx.get(0)?.[5]).toMatch(/SHA-256/);
+    expect(byIdx.get(1)?.[1]).toBe('failed');
+    expect(byIdx.get(1)?.[4]).toBe('hash-mismatch');
+    // Neither name appears; only the range's staging file (kept for the range's next attempt) is there.
+    expect(fs.readdirSync(path.join(dst, 'mismatch'))).toEqual(['.ferry-tmp.range.wiretest-8']);
+    fs.rmSync(path.join(dst, 'mismatch'), { recursive: true });
+  });
+
   it('the destination agent still takes a correct batch', async () => {
-    const dc = await openDataConn({ agentId: 'dest', ...destTarget() }, { taskId: TASK, token: taskToken, agentId: 'agent-wire-test', agentVersion: 'test' });
-    const batch = batchSeq++;
     const content = Buffer.from('a correct file\n');
-    dc.conn.write(head(Buffer.from('sub/good.txt'), content.length, content, batch, 0));
-    dc.conn.write(encodeBatchEnd(batch));
-    const ack: BatchAck = await dc.waitAck(batch);
-    dc.conn.close();
+    const ack = await sendBatch((batch) => [head(Buffer.from('sub/good.txt'), content.length, content, batch, 0)]);
     expect(ack.results).toHaveLength(1);
     expect(ack.results[0]?.[1]).toBe('ok');
     expect(fs.readFileSync(path.join(dst, 'sub/good.txt'), 'utf8')).toBe('a correct file\n');

@@ -108,6 +108,29 @@ describe('AtomicFileWriter', () => {
     expect(names()).toEqual(['adir']);
   });
 
+  it('a file that reads back different from the expected SHA-256 is never put in place', () => {
+    fs.writeFileSync(b('f'), 'the old version');
+    const w = new AtomicFileWriter(Buffer.from(dir), dev);
+    w.write(Buffer.from('new bytes'), 0);
+    const wrong = createHashOf(Buffer.from('other bytes'));
+    let err: unknown;
+    try {
+      w.commit(Buffer.from('f'), meta({ size: 9 }), { owner: false, readBack: true, expectHash: wrong });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FsError);
+    expect((err as FsError).code).toBe('hash-mismatch');
+    expect((err as FsError).message).toMatch(/read back different from the source SHA-256; it was not put in place/);
+    expect(names()).toEqual(['f']);
+    expect(fs.readFileSync(b('f'), 'utf8')).toBe('the old version');
+    const right = new AtomicFileWriter(Buffer.from(dir), dev);
+    right.write(Buffer.from('new bytes'), 0);
+    right.commit(Buffer.from('f'), meta({ size: 9 }), { owner: false, readBack: true, expectHash: createHashOf(Buffer.from('new bytes')) });
+    expect(right.readBackHash?.equals(createHashOf(Buffer.from('new bytes')))).toBe(true);
+    expect(fs.readFileSync(b('f'), 'utf8')).toBe('new bytes');
+  });
+
   it('uses short temp names, so a 255-byte final name works', () => {
     expect(tempName().length).toBeLessThanOrEqual(40);
     expect(tempName().equals(tempName())).toBe(false);
