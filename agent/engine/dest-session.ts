@@ -270,7 +270,8 @@ export class DestSession {
     }
   }
 
-  private endRange(idx: number, f: OpenFile, range: { offset: number; end: number }, srcHash: Buffer | null): void {
+  private endRange(idx: number, f: OpenFile, range: { offset: number; end: number }, hashInFrame: Buffer | null): void {
+    const srcHash = hashInFrame && Buffer.from(hashInFrame); // compared after the frame's buffer is reused
     const w = f.writer as AtomicFileWriter;
     if (f.received !== range.end) {
       w.abort();

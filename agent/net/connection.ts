@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { FrameType, Hello, MAX_FRAME_LENGTH, Reject, WIRE_PROTOCOL_VERSION, Welcome } from '../protocol/wire.ts';
-import { FrameDecoder, encodeFrame, encodeJsonFrame } from './frames.ts';
+import { FrameDecoder, encodeFrame, encodeJsonFrame, recycleFrame } from './frames.ts';
 import type { Frame } from './frames.ts';
 import { WireError } from './wire-error.ts';
 
@@ -41,7 +41,10 @@ export class Connection {
     return this.closedWith !== null;
   }
 
-  /** Starts delivering frames (those that arrived before are delivered first). */
+  /**
+   * Starts delivering frames (those that arrived before are delivered first). A frame's payload is
+   * valid only during the handler's call: copy what must outlive it.
+   */
   onFrame(handler: FrameHandler): void {
     this.handler = handler;
     const pending = this.queued;
@@ -129,6 +132,8 @@ export class Connection {
       (this.handler as FrameHandler)(f);
     } catch (err) {
       this.close(err as Error, err instanceof WireError);
+    } finally {
+      recycleFrame(f); // handlers copy what they keep (see Frame)
     }
   }
 

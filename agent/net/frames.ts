@@ -4,12 +4,35 @@
  * buffers an oversized payload) and reports a stream that ends mid-frame as truncated.
  * Never does IO itself.
  */
-import { FRAME_HEADER_BYTES, MAX_FRAME_LENGTH } from '../protocol/wire.ts';
+import { FRAME_HEADER_BYTES, MAX_CHUNK, MAX_FRAME_LENGTH } from '../protocol/wire.ts';
 import { WireError } from './wire-error.ts';
 
+/**
+ * A frame as delivered. Its payload is valid only while the handler runs (Connection recycles the
+ * buffer of a frame it had to assemble): a handler that keeps any of its bytes must copy them.
+ */
 export interface Frame {
   type: number;
   payload: Buffer;
+  /** The shared spare buffer this frame was assembled in, given back by recycleFrame. */
+  spare?: Buffer;
+}
+
+/**
+ * Spare buffers for frames that span socket chunks (every 1 MiB data frame does: TLS hands over
+ * 16 KiB records), shared by every connection of the process. Reusing them spares the allocation of
+ * a 1 MiB buffer per frame, whose external memory would otherwise drive V8 into a full GC every few
+ * dozen MiB received.
+ */
+const SPARE_SIZE = MAX_CHUNK + 64 * 1024;
+const SPARE_MIN = 64 * 1024;
+const MAX_SPARES = 8;
+const spares: Buffer[] = [];
+
+/** Gives a delivered frame's spare buffer back for the next frame (call once its handler returned). */
+export function recycleFrame(frame: Frame): void {
+  if (frame.spare && spares.length < MAX_SPARES) spares.push(frame.spare);
+  frame.spare = undefined;
 }
 
 export class FrameDecoder {
@@ -34,8 +57,7 @@ export class FrameDecoder {
         throw new WireError('frame-too-large', `A frame of ${length} bytes arrived; the limit is ${this.maxLength}.`);
       }
       if (this.buffered < 4 + length) return out;
-      const frame = this.take(4 + length);
-      out.push({ type: frame[4] as number, payload: frame.subarray(FRAME_HEADER_BYTES) });
+      out.push(this.take(4 + length));
     }
   }
 
@@ -58,16 +80,18 @@ export class FrameDecoder {
     return head.readUInt32BE(0);
   }
 
-  private take(n: number): Buffer {
+  /** The next n bytes (a whole frame) as a Frame: a view of one chunk, or assembled from several. */
+  private take(n: number): Frame {
     const first = this.chunks[0] as Buffer;
     if (first.length >= n) {
       const out = first.subarray(0, n);
       if (first.length === n) this.chunks.shift();
       else this.chunks[0] = first.subarray(n);
       this.buffered -= n;
-      return out;
+      return { type: out[4] as number, payload: out.subarray(FRAME_HEADER_BYTES) };
     }
-    const out = Buffer.allocUnsafe(n);
+    const spare = n >= SPARE_MIN && n <= SPARE_SIZE ? (spares.pop() ?? Buffer.allocUnsafe(SPARE_SIZE)) : undefined;
+    const out = spare ? spare.subarray(0, n) : Buffer.allocUnsafe(n);
     let off = 0;
     while (off < n) {
       const c = this.chunks[0] as Buffer;
@@ -78,7 +102,9 @@ export class FrameDecoder {
       else this.chunks[0] = c.subarray(k);
     }
     this.buffered -= n;
-    return out;
+    const frame: Frame = { type: out[4] as number, payload: out.subarray(FRAME_HEADER_BYTES) };
+    if (spare) frame.spare = spare;
+    return frame;
   }
 }
 
