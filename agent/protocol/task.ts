@@ -16,6 +16,9 @@ export type TimeWindow = z.infer<typeof TimeWindow>;
 export const BandwidthLimit = z.object({ bytesPerSec: z.number().positive(), windows: z.array(TimeWindow) });
 export type BandwidthLimit = z.infer<typeof BandwidthLimit>;
 
+/** A file larger than this is split into ranges of this size (bytes) unless the task sets its own. */
+export const DEFAULT_RANGE_SIZE = 128 * 1024 * 1024;
+
 export const TaskSpec = z.object({
   taskId: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ".", "_" and "-" only'),
   /** Roots as the default workers see them; each worker can be given its own mount path at join. */
@@ -40,7 +43,7 @@ export const TaskSpec = z.object({
    * Files larger than this (bytes) that are not sparse are copied as ranges of this size, in
    * parallel, spread across the task's source and destination agents.
    */
-  rangeSize: z.number().int().min(1024 * 1024).max(2 ** 40).default(128 * 1024 * 1024),
+  rangeSize: z.number().int().min(1024 * 1024).max(2 ** 40).default(DEFAULT_RANGE_SIZE),
   /** Parallel jobs per source worker. */
   concurrency: z.number().int().min(1).max(256).default(4),
   /** Copy numeric uid/gid (effective only when the destination agent runs as root). */

@@ -43,6 +43,7 @@ export * from './mount-ops.ts';
 export * from './address-check.ts';
 export { ProblemCategory, ProblemRecord, ReportHeader, ReportPath, ReportSummary } from '../../agent/protocol/report.ts';
 export { RECOMMENDED_NFS_OPTIONS, recommendedMountCommand } from '../../agent/protocol/nfs.ts';
+export { DEFAULT_RANGE_SIZE } from '../../agent/protocol/task.ts';
 
 /** Bumped on any incompatible change of calls or events; checked at the console handshake. */
 export const CONSOLE_PROTOCOL_VERSION = 1;

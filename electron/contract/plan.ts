@@ -119,6 +119,14 @@ export const TaskOptions = z
       .default({ bytesPerSecond: null, windows: [] }),
     verify: z.enum(['none', 'transferred', 'full']).default('transferred'),
     concurrency: z.number().int().min(1).max(256).nullable().default(null),
+    /** Files larger than this are split into ranges of this size, copied in parallel (null: the engine's 128 MiB). */
+    rangeSize: z
+      .number()
+      .int('Use a whole number of bytes.')
+      .min(1024 * 1024, 'At least 1 MiB.')
+      .max(2 ** 40, 'At most 1 TiB (1,048,576 MiB).')
+      .nullable()
+      .default(null),
     dryRun: z.boolean().default(false),
   })
   .strict();

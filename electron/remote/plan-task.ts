@@ -72,6 +72,7 @@ export function specOptionsFromPlan(options: TaskOptions, sourceCount = 1): Omit
     verify: options.verify,
     dryRun: options.dryRun,
     ...(options.concurrency !== null ? { concurrency: options.concurrency } : {}),
+    ...(options.rangeSize !== null ? { rangeSize: options.rangeSize } : {}),
   };
 }
 

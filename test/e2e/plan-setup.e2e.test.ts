@@ -337,6 +337,12 @@ describe('guided setup', () => {
     await tasks.field('verify-full').check();
     await tasks.field('concurrency-auto').uncheck();
     await tasks.field('concurrency').fill('16');
+    await tasks.field('rangeSize-auto').uncheck();
+    await tasks.field('rangeSize').fill('0');
+    await tasks.submit.click();
+    await tasks.fieldError('options.rangeSize').waitFor();
+    expect(await tasks.fieldError('options.rangeSize').textContent()).toBe('At least 1 MiB.');
+    await tasks.field('rangeSize').fill('512');
     await tasks.field('limited').selectOption('true');
     await tasks.field('limit').fill('200');
     await tasks.addWindow.click();
@@ -367,6 +373,7 @@ describe('guided setup', () => {
         bandwidth: { bytesPerSecond: 200_000_000, windows: [{ from: '09:00', to: '18:00' }] },
         verify: 'full',
         concurrency: 16,
+        rangeSize: 512 * 1024 * 1024,
         dryRun: false,
       },
       repeatEveryHours: 24,

@@ -4,6 +4,7 @@
  * clear errors for plans a run cannot use; the CLI's --accept-host-key parsing and its secrets from
  * the environment (no terminal).
  */
+import { DEFAULT_RANGE_SIZE } from '../../agent/protocol/task.ts';
 import path from 'node:path';
 import os from 'node:os';
 import { promises as fs } from 'node:fs';
@@ -48,6 +49,7 @@ describe('resolvePlanTask', () => {
     expect(layout.coordinatorAddress).toBe('10.1.0.1');
     expect([...layout.hostsByName.keys()].sort()).toEqual(['bastion', 'd1', 'd2', 's1', 's2']);
     expect(layout.spec).toMatchObject({ sourceRoot: '/mnt/old', destinationRoot: '/mnt/new', overwrite: 'if-different', verify: 'transferred', bwlimit: null, concurrency: 4 });
+    expect(layout.spec.rangeSize).toBe(DEFAULT_RANGE_SIZE);
   });
 
   it('maps the plan options onto the engine spec', () => {
@@ -60,11 +62,12 @@ describe('resolvePlanTask', () => {
           newerThan: '2026-01-01T00:00:00Z',
           bandwidth: { bytesPerSecond: 1000, windows: [{ from: '22:00', to: '06:30' }] },
           concurrency: 16,
+          rangeSize: 512 * 1024 * 1024,
           mirror: true,
         },
       }),
     );
-    expect(spec).toMatchObject({ mode: 'incremental', checksum: true, exclude: ['*.tmp'], mirror: true, concurrency: 16 });
+    expect(spec).toMatchObject({ mode: 'incremental', checksum: true, exclude: ['*.tmp'], mirror: true, concurrency: 16, rangeSize: 512 * 1024 * 1024 });
     expect(spec.newerThanNs).toBe((BigInt(Date.parse('2026-01-01T00:00:00Z')) * 1_000_000n).toString());
     // One limit for the task, split between its two source hosts (the engine limits each source).
     expect(spec.bwlimit).toEqual({ bytesPerSec: 500, windows: [{ from: 1320, to: 390 }] });

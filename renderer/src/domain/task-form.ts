@@ -4,7 +4,7 @@
  * Pure; no Vue, no DOM.
  */
 import type { PlanTask} from '../../../electron/contract/console.ts';
-import { TaskOptions } from '../../../electron/contract/console.ts';
+import { DEFAULT_RANGE_SIZE, TaskOptions } from '../../../electron/contract/console.ts';
 import type { z } from 'zod';
 
 /** What taskDefs.save takes (defaults not yet applied). */
@@ -61,12 +61,19 @@ export interface TaskForm {
   verify: TaskOptions['verify'];
   concurrencyAuto: boolean;
   concurrency: number | '';
+  /** Large files' range size: automatic (the engine's default) or as typed, in MiB. */
+  rangeSizeAuto: boolean;
+  rangeSizeMiB: number | '';
   dryRun: boolean;
   repeat: boolean;
   repeatEveryHours: number | '';
 }
 
 export const DEFAULT_TASK_OPTIONS: TaskOptions = TaskOptions.parse({});
+
+const MIB = 1024 * 1024;
+/** The engine's range size when the task leaves it automatic, in MiB. */
+export const DEFAULT_RANGE_MIB = DEFAULT_RANGE_SIZE / MIB;
 
 export function emptyTaskForm(): TaskForm {
   const o = DEFAULT_TASK_OPTIONS;
@@ -89,6 +96,8 @@ export function emptyTaskForm(): TaskForm {
     verify: o.verify,
     concurrencyAuto: true,
     concurrency: 8,
+    rangeSizeAuto: true,
+    rangeSizeMiB: DEFAULT_RANGE_MIB,
     dryRun: o.dryRun,
     repeat: false,
     repeatEveryHours: 24,
@@ -117,6 +126,8 @@ export function taskToForm(task: PlanTask, unit: RateUnit = 'MB/s'): TaskForm {
     verify: o.verify,
     concurrencyAuto: o.concurrency === null,
     concurrency: o.concurrency ?? 8,
+    rangeSizeAuto: o.rangeSize === null,
+    rangeSizeMiB: o.rangeSize === null ? DEFAULT_RANGE_MIB : o.rangeSize / MIB,
     dryRun: o.dryRun,
     repeat: task.repeatEveryHours !== null,
     repeatEveryHours: task.repeatEveryHours ?? 24,
@@ -149,6 +160,7 @@ export function formToTask(form: TaskForm): PlanTaskInput {
       },
       verify: form.verify,
       concurrency: form.concurrencyAuto ? null : num(form.concurrency),
+      rangeSize: form.rangeSizeAuto ? null : Math.round(num(form.rangeSizeMiB) * MIB),
       dryRun: form.dryRun,
     },
     repeatEveryHours: form.repeat ? num(form.repeatEveryHours) : null,
