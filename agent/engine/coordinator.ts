@@ -119,6 +119,9 @@ export interface CoordinatorOptions {
   onFinished?: (status: TaskStatus) => void;
 }
 
+/** At most this many staging files go with a cancel's stop (each is one name in one message). */
+const MAX_CANCEL_DISCARDS = 10_000;
+
 export class Coordinator {
   readonly spec: TaskSpec;
   readonly token: string;
@@ -295,11 +298,19 @@ export class Coordinator {
     this.nextJob = this.resumes * 2 ** 32 + 1;
   }
 
+  /**
+   * Ends the task at the operator's request. The staging files of large files in progress go to the
+   * destinations with the stop, to be removed once their writing has stopped: a cancelled task leaves
+   * no temp file behind (a destination that misses the stop leaves them to a later run's final
+   * sweep). Run again, the task starts those files over (the existing path of a lost staging file:
+   * one of the file's attempts), never from ranges whose bytes are gone.
+   */
   cancel(): void {
     if (this.isFinal()) return;
     this.setState('cancelled');
     this.message = 'Cancelled by the operator.';
-    this.broadcast({ t: 'stop', reason: 'cancelled' });
+    const discard = this.ranges.leftovers(E.PENDING, MAX_CANCEL_DISCARDS);
+    this.broadcast({ t: 'stop', reason: 'cancelled', ...(discard.length > 0 ? { discard } : {}) });
   }
 
   private setState(s: TaskState): void {

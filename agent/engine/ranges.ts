@@ -22,7 +22,8 @@ import { createHash } from 'node:crypto';
 import type { CopyItem, WireMeta } from '../protocol/wire.ts';
 import { isSparse } from '../fs/meta.ts';
 import type { Journal } from './journal.ts';
-import { num, str } from './journal.ts';
+import { blob, num, str } from './journal.ts';
+import { b64 } from './wire-meta.ts';
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS ranges (
   entry INTEGER NOT NULL, idx INTEGER NOT NULL, off INTEGER NOT NULL, len INTEGER NOT NULL,
@@ -171,6 +172,18 @@ export class RangePlanner {
   retire(entryId: number, rel: string, attempt: number): void {
     this.discards.push({ entryId, gen: this.gens.get(entryId) ?? 0, rel, stage: stageKey(this.taskId, this.token, entryId, attempt) });
     this.forget(entryId);
+  }
+
+  /**
+   * Staging files a cancelled task would leave behind (at most max): those of the current attempts
+   * at files not committed yet (pendingState: the journal's PENDING), and those of ended attempts
+   * not removed yet.
+   */
+  leftovers(pendingState: number, max: number): { rel: string; stage: string }[] {
+    const rows = this.journal.q('SELECT id, rel, attempts FROM entries WHERE state = ? AND id IN (SELECT DISTINCT entry FROM ranges) LIMIT ?').all(pendingState, max);
+    const out = rows.map((r) => ({ rel: b64(blob(r.rel)), stage: stageKey(this.taskId, this.token, num(r.id), num(r.attempts)) }));
+    for (const d of this.discards.slice(0, Math.max(0, max - out.length))) out.push({ rel: d.rel, stage: d.stage });
+    return out;
   }
 
   /** Discards whose attempt has no range job in flight any more (inFlight(entryId, gen) says). */

@@ -203,6 +203,7 @@ export class Worker {
         return;
       case 'stop':
         this.stop();
+        if (msg.discard) this.removeStaging(msg.discard);
         this.onEnded();
         return;
       case 'pause':
@@ -253,6 +254,18 @@ export class Worker {
   }
 
   /** Runs one item; per-item failures become results, a lost mount propagates. */
+  /** A cancelled task's staging files, once this destination's own writing has stopped (best effort). */
+  private removeStaging(items: { rel: string; stage: string }[]): void {
+    if (!this.tree) return;
+    for (const i of items) {
+      try {
+        this.tree.discardStaged(unb64(i.rel), i.stage);
+      } catch {
+        // e.g. the mount is gone: the next run's final sweep of that directory removes it
+      }
+    }
+  }
+
   private apply(id: number, fn: () => void): ItemResult {
     try {
       fn();

@@ -171,7 +171,11 @@ export const CoordinatorMessage = z.discriminatedUnion('t', [
   /** Staging files of attempts that ended (the file started over or failed): removed to free the space. */
   z.object({ t: z.literal('discard'), job: z.number().int(), items: z.array(z.object({ rel: B64, stage: StageKey })) }),
   z.object({ t: z.literal('pause'), paused: z.boolean() }),
-  z.object({ t: z.literal('stop'), reason: z.string() }),
+  /**
+   * The task ended for this agent. discard (a cancelled task): staging files of large files it left
+   * unfinished, which a destination removes once its own writing has stopped.
+   */
+  z.object({ t: z.literal('stop'), reason: z.string(), discard: z.array(z.object({ rel: B64, stage: StageKey })).optional() }),
 ]);
 export type CoordinatorMessage = z.infer<typeof CoordinatorMessage>;
 

@@ -161,6 +161,32 @@ describe('large files as ranges across agents', () => {
     expect(entry?.attempts).toBe(1);
   }, 120_000);
 
+  it('a cancelled task leaves no staging file behind; run again, it starts the file over and ends verified', async () => {
+    const src = path.join(tmp, 'src4');
+    const dst = path.join(tmp, 'dst4');
+    fs.mkdirSync(path.join(src, 'deep'), { recursive: true });
+    fs.mkdirSync(dst);
+    fs.writeFileSync(path.join(src, 'deep', 'big.bin'), pseudoRandom(24 * MiB, 41));
+    const spec = { rangeSize: MiB, concurrency: 2, bwlimit: { bytesPerSec: 4 * MiB, windows: [] } };
+    const taskId = await startTask('ranges-cancel', src, dst, spec);
+    const some = await waitUntil(taskId, (s) => isOver(s) || s.progress.bytesDone >= 4 * MiB);
+    expect(some.state).toBe('running');
+    expect(leftovers(dst)).toHaveLength(1);
+    const cancelled = await controls.coordinator.call('task.cancel', { taskId });
+    expect(cancelled.state).toBe('cancelled');
+    // The destinations remove it once their own writing has stopped.
+    const until = Date.now() + 10_000;
+    while (leftovers(dst).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(leftovers(dst)).toEqual([]);
+    expect(fs.existsSync(path.join(dst, 'deep', 'big.bin'))).toBe(false);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(leftovers(dst)).toEqual([]); // and nothing recreates it afterwards
+
+    await startTask(taskId, src, dst, spec);
+    const final = await waitUntil(taskId, isOver);
+    expectVerifiedCopy(final, src, dst);
+  }, 120_000);
+
   it('a source and a destination lost for good mid-task: their ranges and batches move to the agents left', async () => {
     const src = path.join(tmp, 'src3');
     const dst = path.join(tmp, 'dst3');
