@@ -119,8 +119,9 @@ export interface CoordinatorOptions {
   onFinished?: (status: TaskStatus) => void;
 }
 
-/** At most this many staging files go with a cancel's stop (each is one name in one message). */
+/** At most this many staging files (and bytes of their names) go with a cancel's stop, one frame. */
 const MAX_CANCEL_DISCARDS = 10_000;
+const MAX_CANCEL_NAME_BYTES = 4 * 1024 * 1024;
 
 export class Coordinator {
   readonly spec: TaskSpec;
@@ -302,15 +303,41 @@ export class Coordinator {
    * Ends the task at the operator's request. The staging files of large files in progress go to the
    * destinations with the stop, to be removed once their writing has stopped: a cancelled task leaves
    * no temp file behind (a destination that misses the stop leaves them to a later run's final
-   * sweep). Run again, the task starts those files over (the existing path of a lost staging file:
-   * one of the file's attempts), never from ranges whose bytes are gone.
+   * sweep).
    */
   cancel(): void {
     if (this.isFinal()) return;
     this.setState('cancelled');
     this.message = 'Cancelled by the operator.';
-    const discard = this.ranges.leftovers(E.PENDING, MAX_CANCEL_DISCARDS);
+    const discard = [...this.endRangedAttempts(), ...this.ranges.discards.map((d) => ({ rel: d.rel, stage: d.stage }))].slice(0, MAX_CANCEL_DISCARDS);
     this.broadcast({ t: 'stop', reason: 'cancelled', ...(discard.length > 0 ? { discard } : {}) });
+  }
+
+  /**
+   * Ends the current attempts at large files in progress and returns their staging files, to remove.
+   * Journaled first, in one transaction: their verified ranges are forgotten and the attempt is
+   * counted, so a later run copies them anew into a staging file of another name, never trusting
+   * ranges whose bytes are gone nor a re-created file of the same name (over NFS v3 its identity
+   * can come back the same). When the journal cannot be written nothing is ended or removed.
+   */
+  private endRangedAttempts(): { rel: string; stage: string }[] {
+    const current = this.ranges.currentStaging(E.PENDING, MAX_CANCEL_NAME_BYTES);
+    try {
+      this.journal.tx(() => {
+        for (const c of current) {
+          this.ranges.forgetJournaled(c.entryId);
+          this.journal.q('UPDATE entries SET attempts = attempts + 1 WHERE id = ? AND state = ?').run(c.entryId, E.PENDING);
+        }
+      });
+    } catch {
+      return [];
+    }
+    for (const c of current) {
+      this.ranges.forgetInMemory(c.entryId);
+      const e = this.journal.entry(c.entryId);
+      if (e && e.state === E.PENDING) this.enqueue(e); // for a resume in this process
+    }
+    return current.map(({ rel, stage }) => ({ rel, stage }));
   }
 
   private setState(s: TaskState): void {

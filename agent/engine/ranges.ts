@@ -175,14 +175,18 @@ export class RangePlanner {
   }
 
   /**
-   * Staging files a cancelled task would leave behind (at most max): those of the current attempts
-   * at files not committed yet (pendingState: the journal's PENDING), and those of ended attempts
-   * not removed yet.
+   * The staging files of the current attempts at files not committed yet (pendingState: the
+   * journal's PENDING), as many as fit in maxBytes of names.
    */
-  leftovers(pendingState: number, max: number): { rel: string; stage: string }[] {
-    const rows = this.journal.q('SELECT id, rel, attempts FROM entries WHERE state = ? AND id IN (SELECT DISTINCT entry FROM ranges) LIMIT ?').all(pendingState, max);
-    const out = rows.map((r) => ({ rel: b64(blob(r.rel)), stage: stageKey(this.taskId, this.token, num(r.id), num(r.attempts)) }));
-    for (const d of this.discards.slice(0, Math.max(0, max - out.length))) out.push({ rel: d.rel, stage: d.stage });
+  currentStaging(pendingState: number, maxBytes: number): { entryId: number; rel: string; stage: string }[] {
+    const out: { entryId: number; rel: string; stage: string }[] = [];
+    let bytes = 0;
+    for (const r of this.journal.q('SELECT id, rel, attempts FROM entries WHERE state = ? AND id IN (SELECT DISTINCT entry FROM ranges)').iterate(pendingState)) {
+      const rel = b64(blob(r.rel));
+      bytes += rel.length + 100;
+      if (bytes > maxBytes) break;
+      out.push({ entryId: num(r.id), rel, stage: stageKey(this.taskId, this.token, num(r.id), num(r.attempts)) });
+    }
     return out;
   }
 
@@ -215,11 +219,21 @@ export class RangePlanner {
    * any still in flight (their results become stale).
    */
   forget(entryId: number): void {
+    this.forgetJournaled(entryId);
+    this.forgetInMemory(entryId);
+  }
+
+  /** The journal's part of forget (for a caller's transaction that may yet fail). */
+  forgetJournaled(entryId: number): void {
+    this.journal.q('DELETE FROM ranges WHERE entry = ?').run(entryId);
+  }
+
+  /** The in-memory part of forget, once the journal's is committed. */
+  forgetInMemory(entryId: number): void {
     this.gens.set(entryId, (this.gens.get(entryId) ?? 0) + 1);
     for (let i = this.queue.length - 1; i >= 0; i--) if ((this.queue[i] as RangeWork).file.id === entryId) this.queue.splice(i, 1);
     for (let i = this.commits.length - 1; i >= 0; i--) if ((this.commits[i] as CommitWork).file.id === entryId) this.commits.splice(i, 1);
     this.tainted.delete(entryId); // a new attempt has a staging file of its own
-    this.journal.q('DELETE FROM ranges WHERE entry = ?').run(entryId);
   }
 
   /** The entry's hashes once committed: SHA-256 over its ranges' digests, in order. */

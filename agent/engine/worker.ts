@@ -253,7 +253,6 @@ export class Worker {
     return this.tree;
   }
 
-  /** Runs one item; per-item failures become results, a lost mount propagates. */
   /** A cancelled task's staging files, once this destination's own writing has stopped (best effort). */
   private removeStaging(items: { rel: string; stage: string }[]): void {
     if (!this.tree) return;
@@ -266,6 +265,7 @@ export class Worker {
     }
   }
 
+  /** Runs one item; per-item failures become results, a lost mount propagates. */
   private apply(id: number, fn: () => void): ItemResult {
     try {
       fn();

@@ -171,7 +171,8 @@ describe('large files as ranges across agents', () => {
     const taskId = await startTask('ranges-cancel', src, dst, spec);
     const some = await waitUntil(taskId, (s) => isOver(s) || s.progress.bytesDone >= 4 * MiB);
     expect(some.state).toBe('running');
-    expect(leftovers(dst)).toHaveLength(1);
+    const staged = leftovers(dst);
+    expect(staged).toHaveLength(1);
     const cancelled = await controls.coordinator.call('task.cancel', { taskId });
     expect(cancelled.state).toBe('cancelled');
     // The destinations remove it once their own writing has stopped.
@@ -181,10 +182,21 @@ describe('large files as ranges across agents', () => {
     expect(fs.existsSync(path.join(dst, 'deep', 'big.bin'))).toBe(false);
     await new Promise((r) => setTimeout(r, 500));
     expect(leftovers(dst)).toEqual([]); // and nothing recreates it afterwards
+    // The attempt ended in the journal: no verified range is trusted any more, and the next attempt
+    // writes a staging file of another name.
+    expect(journalRows(taskId, 'SELECT * FROM ranges')).toEqual([]);
+    expect(journalRows<{ attempts: number }>(taskId, "SELECT attempts FROM entries WHERE kind = 'file'")).toEqual([{ attempts: 1 }]);
+    const firstStage = path.basename(staged[0] as string);
 
     await startTask(taskId, src, dst, spec);
-    const final = await waitUntil(taskId, isOver);
+    let otherName = false;
+    const final = await waitUntil(taskId, (s) => {
+      const now = leftovers(dst).map((n) => path.basename(n));
+      if (now.length > 0 && !now.includes(firstStage)) otherName = true;
+      return isOver(s);
+    });
     expectVerifiedCopy(final, src, dst);
+    expect(otherName).toBe(true);
   }, 120_000);
 
   it('a source and a destination lost for good mid-task: their ranges and batches move to the agents left', async () => {
