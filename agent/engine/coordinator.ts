@@ -970,13 +970,15 @@ export class Coordinator {
     j.tx(() => {
       for (const r of results) {
         if (!asked.has(r.id)) continue; // not a file of this job
+        const c = job.commits?.find((x) => x.file.id === r.id);
+        // The answer for an attempt that ended meanwhile (a cancel) says nothing about the current one.
+        if (c && !this.ranges.isCurrentStage(r.id, c.stage, this.attemptsOf(r.id))) continue;
         if (r.status === 'ok') {
           const h = this.ranges.combinedHashes(r.id);
           j.q('UPDATE entries SET state = ?, src_hash = ?, dst_hash = ?, copied = 1 WHERE id = ? AND state = ?').run(this.spec.verify === 'none' ? E.COPIED : E.VERIFIED, h.src, h.dst, r.id, P);
         } else if (r.code === 'range-missing') {
           lost.push(r.id);
         } else {
-          const c = job.commits?.find((x) => x.file.id === r.id);
           if (c) this.ranges.retire(r.id, c.file.item.rel, this.attemptsOf(r.id));
           else this.ranges.forget(r.id);
           j.settlePending(r.id, E.FAILED, r.code ?? 'io', r.reason ?? 'Could not put the file in place.');

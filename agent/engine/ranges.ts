@@ -201,6 +201,11 @@ export class RangePlanner {
     return out;
   }
 
+  /** Whether stage is the staging key of the entry's attempt number `attempt` (its current one). */
+  isCurrentStage(entryId: number, stage: string, attempt: number): boolean {
+    return stage === stageKey(this.taskId, this.token, entryId, attempt);
+  }
+
   taint(entryId: number): void {
     this.tainted.add(entryId);
   }
