@@ -321,7 +321,7 @@ export class Coordinator {
    * can come back the same). When the journal cannot be written nothing is ended or removed.
    */
   private endRangedAttempts(): { rel: string; stage: string }[] {
-    const current = this.ranges.currentStaging(E.PENDING, MAX_CANCEL_NAME_BYTES);
+    const current = this.ranges.currentStaging(E.PENDING, MAX_CANCEL_DISCARDS, MAX_CANCEL_NAME_BYTES);
     try {
       this.journal.tx(() => {
         for (const c of current) {
@@ -332,6 +332,9 @@ export class Coordinator {
     } catch {
       return [];
     }
+    const ended = new Set(current.map((c) => c.entryId));
+    // Queued ones (a restarted coordinator queues files with journaled ranges) are queued once, anew.
+    this.largeQueue = this.largeQueue.filter((f) => !ended.has(f.id));
     for (const c of current) {
       this.ranges.forgetInMemory(c.entryId);
       const e = this.journal.entry(c.entryId);
@@ -480,7 +483,8 @@ export class Coordinator {
         break;
       }
       case 'commit':
-        this.ranges.commits.unshift(...(job.commits ?? []));
+        // Not those of attempts that ended meanwhile (a cancel, a start over): their files are gone.
+        this.ranges.commits.unshift(...(job.commits ?? []).filter((c) => this.ranges.isCurrentStage(c.file.id, c.stage, this.attemptsOf(c.file.id))));
         break;
       case 'discard':
         this.ranges.discards.unshift(...(job.discards ?? []));

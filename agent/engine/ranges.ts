@@ -176,15 +176,15 @@ export class RangePlanner {
 
   /**
    * The staging files of the current attempts at files not committed yet (pendingState: the
-   * journal's PENDING), as many as fit in maxBytes of names.
+   * journal's PENDING): at most max, and as many as fit in maxBytes of names.
    */
-  currentStaging(pendingState: number, maxBytes: number): { entryId: number; rel: string; stage: string }[] {
+  currentStaging(pendingState: number, max: number, maxBytes: number): { entryId: number; rel: string; stage: string }[] {
     const out: { entryId: number; rel: string; stage: string }[] = [];
     let bytes = 0;
     for (const r of this.journal.q('SELECT id, rel, attempts FROM entries WHERE state = ? AND id IN (SELECT DISTINCT entry FROM ranges)').iterate(pendingState)) {
       const rel = b64(blob(r.rel));
       bytes += rel.length + 100;
-      if (bytes > maxBytes) break;
+      if (bytes > maxBytes || out.length >= max) break;
       out.push({ entryId: num(r.id), rel, stage: stageKey(this.taskId, this.token, num(r.id), num(r.attempts)) });
     }
     return out;
