@@ -119,9 +119,14 @@ export interface CoordinatorOptions {
   onFinished?: (status: TaskStatus) => void;
 }
 
-/** At most this many staging files (and bytes of their names) go with a cancel's stop, one frame. */
-const MAX_CANCEL_DISCARDS = 10_000;
+/** At most this many bytes of staging-file names go with a cancel's stop (one frame); the rest wait for a final sweep. */
 const MAX_CANCEL_NAME_BYTES = 4 * 1024 * 1024;
+
+function fitInStop(names: { rel: string; stage: string }[]): { rel: string; stage: string }[] {
+  let bytes = 0;
+  const fit = names.findIndex((n) => (bytes += n.rel.length + n.stage.length + 32) > MAX_CANCEL_NAME_BYTES);
+  return fit < 0 ? names : names.slice(0, fit);
+}
 
 export class Coordinator {
   readonly spec: TaskSpec;
@@ -309,29 +314,30 @@ export class Coordinator {
     if (this.isFinal()) return;
     this.setState('cancelled');
     this.message = 'Cancelled by the operator.';
-    const discard = [...this.endRangedAttempts(), ...this.ranges.discards.map((d) => ({ rel: d.rel, stage: d.stage }))].slice(0, MAX_CANCEL_DISCARDS);
+    const discard = fitInStop([...this.endRangedAttempts(), ...this.ranges.discards.map((d) => ({ rel: d.rel, stage: d.stage }))]);
     this.broadcast({ t: 'stop', reason: 'cancelled', ...(discard.length > 0 ? { discard } : {}) });
   }
 
   /**
    * Ends the current attempts at large files in progress and returns their staging files, to remove.
-   * Journaled first, in one transaction: their verified ranges are forgotten and the attempt is
-   * counted, so a later run copies them anew into a staging file of another name, never trusting
+   * Journaled first, in one transaction: their verified ranges are forgotten and the staging epoch
+   * moves on, so a later run copies them anew into staging files of other names, never trusting
    * ranges whose bytes are gone nor a re-created file of the same name (over NFS v3 its identity
-   * can come back the same). When the journal cannot be written nothing is ended or removed.
+   * can come back the same); the file's attempts are not used up. When the journal cannot be
+   * written nothing is ended or removed.
    */
   private endRangedAttempts(): { rel: string; stage: string }[] {
-    const current = this.ranges.currentStaging(E.PENDING, MAX_CANCEL_DISCARDS, MAX_CANCEL_NAME_BYTES);
+    const current = this.ranges.currentStaging(E.PENDING);
+    let epoch: number;
     try {
-      this.journal.tx(() => {
-        for (const c of current) {
-          this.ranges.forgetJournaled(c.entryId);
-          this.journal.q('UPDATE entries SET attempts = attempts + 1 WHERE id = ? AND state = ?').run(c.entryId, E.PENDING);
-        }
+      epoch = this.journal.tx(() => {
+        for (const c of current) this.ranges.forgetJournaled(c.entryId);
+        return this.ranges.nextEpochJournaled();
       });
     } catch {
       return [];
     }
+    this.ranges.useEpoch(epoch);
     const ended = new Set(current.map((c) => c.entryId));
     // Queued ones (a restarted coordinator queues files with journaled ranges) are queued once, anew.
     this.largeQueue = this.largeQueue.filter((f) => !ended.has(f.id));

@@ -30,6 +30,7 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS ranges (
   state INTEGER NOT NULL DEFAULT 0, src_hash TEXT, dst_hash TEXT, stage_id TEXT,
   PRIMARY KEY (entry, idx)) WITHOUT ROWID`;
 
+const EPOCH_KEY = 'stage-epoch';
 const PENDING = 0;
 const VERIFIED = 1;
 
@@ -83,9 +84,13 @@ export function taskStageTag(taskId: string): string {
   return createHash('sha256').update(taskId).digest('hex').slice(0, 12);
 }
 
-/** The staging key of one attempt at an entry: the task's tag, then a digest only the token gives. */
-export function stageKey(taskId: string, token: string, entryId: number, attempt: number): string {
-  const secret = createHash('sha256').update(`${token}:${entryId}:${attempt}`).digest('hex').slice(0, 32);
+/**
+ * The staging key of one attempt at an entry: the task's tag, then a digest only the token gives.
+ * epoch: how many times a cancel ended every attempt in progress (0 gives the keys of journals
+ * written before epochs existed).
+ */
+export function stageKey(taskId: string, token: string, entryId: number, attempt: number, epoch = 0): string {
+  const secret = createHash('sha256').update(`${token}:${entryId}:${attempt}${epoch === 0 ? '' : `:${epoch}`}`).digest('hex').slice(0, 32);
   return `${taskStageTag(taskId)}-${secret}`;
 }
 
@@ -106,6 +111,8 @@ export class RangePlanner {
    * whole staging file back; the others were read back range by range as they were written.
    */
   private readonly tainted = new Set<number>();
+  /** Cancels that ended every attempt in progress (journaled as 'stage-epoch'): part of each staging key. */
+  private epoch: number;
 
   constructor(journal: Journal, taskId: string, token: string, rangeSize: number) {
     this.journal = journal;
@@ -113,6 +120,27 @@ export class RangePlanner {
     this.token = token;
     this.journal.db.exec(SCHEMA);
     this.taskId = taskId;
+    this.epoch = Number(journal.get(EPOCH_KEY) ?? 0);
+  }
+
+  /** The staging key of the entry's attempt number `attempt` in the current epoch. */
+  private keyOf(entryId: number, attempt: number): string {
+    return stageKey(this.taskId, this.token, entryId, attempt, this.epoch);
+  }
+
+  /**
+   * Ends every attempt in progress, for a cancel: journals the next epoch (in the caller's
+   * transaction) and returns it, for `useEpoch` once that transaction is committed. From then on
+   * every attempt writes a staging file of another name, without counting as one of its attempts.
+   */
+  nextEpochJournaled(): number {
+    const next = this.epoch + 1;
+    this.journal.set(EPOCH_KEY, String(next));
+    return next;
+  }
+
+  useEpoch(epoch: number): void {
+    this.epoch = epoch;
   }
 
   /** Whether a file of this size and layout is copied as ranges. */
@@ -151,7 +179,7 @@ export class RangePlanner {
     }
     const pending = rows.filter((r) => num(r.state) === PENDING);
     const gen = this.gens.get(file.id) ?? 0;
-    const stage = stageKey(this.taskId, this.token, file.id, attempt);
+    const stage = this.keyOf(file.id, attempt);
     for (const r of pending) this.queue.push({ file, idx: num(r.idx), offset: num(r.off), length: num(r.len), gen, stage, tries: 0 });
     return pending.length === 0 ? this.queueCommitIfComplete(file, stage) : 'pending';
   }
@@ -170,24 +198,17 @@ export class RangePlanner {
    * removal of its staging file (rel: base64 of the entry's path; attempt: its attempts so far).
    */
   retire(entryId: number, rel: string, attempt: number): void {
-    this.discards.push({ entryId, gen: this.gens.get(entryId) ?? 0, rel, stage: stageKey(this.taskId, this.token, entryId, attempt) });
+    this.discards.push({ entryId, gen: this.gens.get(entryId) ?? 0, rel, stage: this.keyOf(entryId, attempt) });
     this.forget(entryId);
   }
 
   /**
    * The staging files of the current attempts at files not committed yet (pendingState: the
-   * journal's PENDING): at most max, and as many as fit in maxBytes of names.
+   * journal's PENDING; a few: a file is split only once the ranges before it are handed out).
    */
-  currentStaging(pendingState: number, max: number, maxBytes: number): { entryId: number; rel: string; stage: string }[] {
-    const out: { entryId: number; rel: string; stage: string }[] = [];
-    let bytes = 0;
-    for (const r of this.journal.q('SELECT id, rel, attempts FROM entries WHERE state = ? AND id IN (SELECT DISTINCT entry FROM ranges)').iterate(pendingState)) {
-      const rel = b64(blob(r.rel));
-      bytes += rel.length + 100;
-      if (bytes > maxBytes || out.length >= max) break;
-      out.push({ entryId: num(r.id), rel, stage: stageKey(this.taskId, this.token, num(r.id), num(r.attempts)) });
-    }
-    return out;
+  currentStaging(pendingState: number): { entryId: number; rel: string; stage: string }[] {
+    const rows = this.journal.q('SELECT id, rel, attempts FROM entries WHERE state = ? AND id IN (SELECT DISTINCT entry FROM ranges)').all(pendingState);
+    return rows.map((r) => ({ entryId: num(r.id), rel: b64(blob(r.rel)), stage: this.keyOf(num(r.id), num(r.attempts)) }));
   }
 
   /** Discards whose attempt has no range job in flight any more (inFlight(entryId, gen) says). */
@@ -203,7 +224,7 @@ export class RangePlanner {
 
   /** Whether stage is the staging key of the entry's attempt number `attempt` (its current one). */
   isCurrentStage(entryId: number, stage: string, attempt: number): boolean {
-    return stage === stageKey(this.taskId, this.token, entryId, attempt);
+    return stage === this.keyOf(entryId, attempt);
   }
 
   taint(entryId: number): void {

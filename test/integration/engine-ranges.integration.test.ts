@@ -183,9 +183,10 @@ describe('large files as ranges across agents', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(leftovers(dst)).toEqual([]); // and nothing recreates it afterwards
     // The attempt ended in the journal: no verified range is trusted any more, and the next attempt
-    // writes a staging file of another name.
+    // writes a staging file of another name (a new staging epoch, not one of the file's attempts).
     expect(journalRows(taskId, 'SELECT * FROM ranges')).toEqual([]);
-    expect(journalRows<{ attempts: number }>(taskId, "SELECT attempts FROM entries WHERE kind = 'file'")).toEqual([{ attempts: 1 }]);
+    expect(journalRows(taskId, "SELECT v FROM kv WHERE k = 'stage-epoch'")).toEqual([{ v: '1' }]);
+    expect(journalRows<{ attempts: number }>(taskId, "SELECT attempts FROM entries WHERE kind = 'file'")).toEqual([{ attempts: 0 }]);
     const firstStage = path.basename(staged[0] as string);
 
     await startTask(taskId, src, dst, spec);
