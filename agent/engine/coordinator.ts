@@ -17,7 +17,7 @@
  */
 import path from 'node:path';
 import { WorkerMessage } from '../protocol/wire.ts';
-import type { ItemResult, ProbeResult, CoordinatorMessage, CopyItem, DataTarget, Hello, WireEntry, WireMeta } from '../protocol/wire.ts';
+import type { ItemResult, ProbeResult, CoordinatorMessage, CopyItem, DataTarget, Hello, StagingRef, WireEntry, WireMeta } from '../protocol/wire.ts';
 import type { TaskPhase, TaskSpec, TaskState, TaskStatus } from '../protocol/task.ts';
 import type { ReportHeader } from '../protocol/report.ts';
 import type { Connection } from '../net/connection.ts';
@@ -119,10 +119,16 @@ export interface CoordinatorOptions {
   onFinished?: (status: TaskStatus) => void;
 }
 
+/**
+ * Failures a file or range is tried again for (up to MAX_ATTEMPTS): an ack that never came, a
+ * connection cut mid-batch, bytes damaged on the way or on the disk (a mismatch may well not recur).
+ */
+const RETRIED_CODES: ReadonlySet<string> = new Set(['no-ack', 'incomplete', 'hash-mismatch']);
+
 /** At most this many bytes of staging-file names go with a cancel's stop (one frame); the rest wait for a final sweep. */
 const MAX_CANCEL_NAME_BYTES = 4 * 1024 * 1024;
 
-function fitInStop(names: { rel: string; stage: string }[]): { rel: string; stage: string }[] {
+function fitInStop(names: StagingRef[]): StagingRef[] {
   let bytes = 0;
   const fit = names.findIndex((n) => (bytes += n.rel.length + n.stage.length + 32) > MAX_CANCEL_NAME_BYTES);
   return fit < 0 ? names : names.slice(0, fit);
@@ -326,7 +332,7 @@ export class Coordinator {
    * can come back the same); the file's attempts are not used up. When the journal cannot be
    * written nothing is ended or removed.
    */
-  private endRangedAttempts(): { rel: string; stage: string }[] {
+  private endRangedAttempts(): StagingRef[] {
     const current = this.ranges.currentStaging(E.PENDING);
     let epoch: number;
     try {
@@ -490,7 +496,7 @@ export class Coordinator {
       }
       case 'commit':
         // Not those of attempts that ended meanwhile (a cancel, a start over): their files are gone.
-        this.ranges.commits.unshift(...(job.commits ?? []).filter((c) => this.ranges.isCurrentStage(c.file.id, c.stage, this.attemptsOf(c.file.id))));
+        this.ranges.commits.unshift(...(job.commits ?? []).filter((c) => this.isCurrentCommit(c)));
         break;
       case 'discard':
         this.ranges.discards.unshift(...(job.discards ?? []));
@@ -862,8 +868,7 @@ export class Coordinator {
         } else if (r.status === 'changed') {
           j.settlePending(r.id, E.CHANGED, r.code ?? 'changed', r.reason ?? 'Changed during the migration.');
         } else if (r.status === 'failed') {
-          // A mismatch (bytes damaged on the way or on the disk) may well not happen again.
-          const transient = r.code === 'no-ack' || r.code === 'incomplete' || r.code === 'hash-mismatch';
+          const transient = r.code !== undefined && RETRIED_CODES.has(r.code);
           if (transient && canRetry(r.id)) retry.push(f);
           else j.settlePending(r.id, E.FAILED, r.code ?? 'io', r.reason ?? 'Failed.');
         } else {
@@ -899,6 +904,11 @@ export class Coordinator {
     return num(this.journal.q('SELECT attempts FROM entries WHERE id = ?').get(id)?.attempts);
   }
 
+  /** Whether a commit is of its file's current attempt (not one a cancel or a start over ended). */
+  private isCurrentCommit(c: CommitWork): boolean {
+    return this.ranges.isCurrentStage(c.file.id, c.stage, this.attemptsOf(c.file.id));
+  }
+
   /** Whether a file may be tried once more. */
   private canRetry(id: number): boolean {
     return this.attemptsOf(id) + 1 < MAX_ATTEMPTS;
@@ -931,7 +941,7 @@ export class Coordinator {
         return null;
       }
       if (r?.code === 'range-stale' || r?.status === 'changed') return r.meta ? { why: 'changed', meta: r.meta } : { why: 'changed' };
-      const again = !r || r.status === 'ok' || r.code === 'no-ack' || r.code === 'incomplete' || r.code === 'hash-mismatch';
+      const again = !r || r.status === 'ok' || (r.code !== undefined && RETRIED_CODES.has(r.code));
       if (again && w.tries + 1 < MAX_ATTEMPTS) {
         w.tries++;
         this.ranges.queue.unshift(w);
@@ -982,7 +992,7 @@ export class Coordinator {
         if (!asked.has(r.id)) continue; // not a file of this job
         const c = job.commits?.find((x) => x.file.id === r.id);
         // The answer for an attempt that ended meanwhile (a cancel) says nothing about the current one.
-        if (c && !this.ranges.isCurrentStage(r.id, c.stage, this.attemptsOf(r.id))) continue;
+        if (c && !this.isCurrentCommit(c)) continue;
         if (r.status === 'ok') {
           const h = this.ranges.combinedHashes(r.id);
           j.q('UPDATE entries SET state = ?, src_hash = ?, dst_hash = ?, copied = 1 WHERE id = ? AND state = ?').run(this.spec.verify === 'none' ? E.COPIED : E.VERIFIED, h.src, h.dst, r.id, P);

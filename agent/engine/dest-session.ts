@@ -212,8 +212,8 @@ export class DestSession {
 
   private write(f: OpenFile, data: Buffer, offset: number): void {
     (f.writer as AtomicFileWriter).write(data, offset);
-    if (this.opts.readBack) f.received = offset + data.length; // hashed as read back
-    else this.hashWritten(f, data, offset);
+    if (!this.opts.readBack) this.hashWritten(f, data, offset); // with read-back: hashed as it reads back
+    f.received = offset + data.length;
     this.opts.onBytes?.(data.length);
   }
 
@@ -224,7 +224,6 @@ export class DestSession {
       hashZerosTo(f, offset);
       streamHash(f).update(data);
     }
-    f.received = offset + data.length;
   }
 
   private onEnd(p: Buffer): void {
@@ -248,17 +247,8 @@ export class DestSession {
       f.writer.abort();
       throw new WireError('bad-frame', `File #${e.idx} ended after ${f.received} of its ${f.meta.size} bytes.`);
     }
-    if (!e.hash) {
-      f.writer.abort();
-      this.results.push([e.idx, 'failed', null, null, 'hash-mismatch', 'The source sent no SHA-256 for the file.']);
-      return;
-    }
     const dstHash = this.opts.readBack ? null : writtenHash(f, f.meta.size);
-    if (dstHash && !dstHash.equals(e.hash)) {
-      f.writer.abort();
-      this.results.push([e.idx, 'failed', dstHash.toString('hex'), null, 'hash-mismatch', 'The bytes received do not match the source SHA-256.']);
-      return;
-    }
+    if (!this.receivedMatch(e.idx, f.writer, e.hash, dstHash, 'file')) return;
     try {
       f.writer.commit(f.name, f.meta, { owner: this.opts.owner, fsync: this.opts.fsync, readBack: this.opts.readBack, expectHash: e.hash });
       const readBack = f.writer.readBackHash?.toString('hex') ?? null;
@@ -277,17 +267,8 @@ export class DestSession {
       w.abort();
       throw new WireError('bad-frame', `Range #${idx} ended after ${f.received - range.offset} of its ${range.end - range.offset} bytes.`);
     }
-    if (!srcHash) {
-      w.abort();
-      this.results.push([idx, 'failed', null, null, 'hash-mismatch', 'The source sent no SHA-256 for the range.']);
-      return;
-    }
-    const dstHash = this.opts.readBack ? null : streamHash(f).digest();
-    if (dstHash && !dstHash.equals(srcHash)) {
-      w.abort();
-      this.results.push([idx, 'failed', dstHash.toString('hex'), null, 'hash-mismatch', 'The bytes received do not match the source SHA-256.']);
-      return;
-    }
+    const dstHash = this.opts.readBack ? null : writtenHash(f, range.end);
+    if (!this.receivedMatch(idx, w, srcHash, dstHash, 'range')) return;
     // The read-back runs on the hashing thread while this thread goes on with the next records; the
     // result joins this batch's ack (which waits for it).
     const results = this.results;
@@ -317,6 +298,19 @@ export class DestSession {
       },
     );
     this.pending.push(done);
+  }
+
+  /**
+   * Whether a file or range may be finished: the source sent its SHA-256 and, without read-back
+   * (dstHash null: what reads back is checked instead), the bytes received match it. If not, the
+   * writer is aborted and the failure joins the results.
+   */
+  private receivedMatch(idx: number, w: AtomicFileWriter, srcHash: Buffer | null, dstHash: Buffer | null, what: 'file' | 'range'): srcHash is Buffer {
+    if (srcHash && (!dstHash || dstHash.equals(srcHash))) return true;
+    w.abort();
+    const reason = srcHash ? 'The bytes received do not match the source SHA-256.' : `The source sent no SHA-256 for the ${what}.`;
+    this.results.push([idx, 'failed', dstHash?.toString('hex') ?? null, null, 'hash-mismatch', reason]);
+    return false;
   }
 
   /** A range that could not be finished: its failure joins results (a task-level error is thrown). */
@@ -369,10 +363,10 @@ function fileMeta(size: number, mode: number, uid: number, gid: number, atimeNs:
   return { kind: 'file', size, mode, uid, gid, atimeNs, mtimeNs, ctimeNs: 0n, dev: 0n, ino: 0n, nlink: 1, blocks: 0 };
 }
 
-/** SHA-256 of what a file received, holes of a sparse one hashed as zeros up to size. */
-function writtenHash(f: OpenFile, size: number): Buffer {
+/** SHA-256 of what a file or range received, holes of a sparse file hashed as zeros up to `to`. */
+function writtenHash(f: OpenFile, to: number): Buffer {
   if (f.digest) return f.digest;
-  hashZerosTo(f, size);
+  hashZerosTo(f, to);
   return streamHash(f).digest();
 }
 

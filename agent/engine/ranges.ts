@@ -19,7 +19,7 @@
  * plant a file (or a hard link) under the name in advance.
  */
 import { createHash } from 'node:crypto';
-import type { CopyItem, WireMeta } from '../protocol/wire.ts';
+import type { CopyItem, StagingRef, WireMeta } from '../protocol/wire.ts';
 import { isSparse } from '../fs/meta.ts';
 import type { Journal } from './journal.ts';
 import { blob, num, str } from './journal.ts';
@@ -66,11 +66,9 @@ export interface CommitWork {
  * The staging file of an attempt that ended, to remove once no range job of that attempt (generation
  * gen or earlier) is in flight: one still on its way would create the file again.
  */
-export interface Discard {
+export interface Discard extends StagingRef {
   entryId: number;
   gen: number;
-  rel: string;
-  stage: string;
 }
 
 /** Where a file stands after a verified range: commit queued, ranges still to come, or start over. */
@@ -206,7 +204,7 @@ export class RangePlanner {
    * The staging files of the current attempts at files not committed yet (pendingState: the
    * journal's PENDING; a few: a file is split only once the ranges before it are handed out).
    */
-  currentStaging(pendingState: number): { entryId: number; rel: string; stage: string }[] {
+  currentStaging(pendingState: number): (StagingRef & { entryId: number })[] {
     const rows = this.journal.q('SELECT id, rel, attempts FROM entries WHERE state = ? AND id IN (SELECT DISTINCT entry FROM ranges)').all(pendingState);
     return rows.map((r) => ({ entryId: num(r.id), rel: b64(blob(r.rel)), stage: this.keyOf(num(r.id), num(r.attempts)) }));
   }

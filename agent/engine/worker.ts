@@ -17,7 +17,7 @@ import { dialPinned } from '../net/tls.ts';
 import { WireError } from '../net/wire-error.ts';
 import type { TlsIdentity } from '../net/tls.ts';
 import { CoordinatorMessage, FrameType, WIRE_PROTOCOL_VERSION } from '../protocol/wire.ts';
-import type { DataTarget, ItemResult, ProbeResult, WireEntry, WireEntryError, WorkerMessage } from '../protocol/wire.ts';
+import type { DataTarget, ItemResult, ProbeResult, StagingRef, WireEntry, WireEntryError, WorkerMessage } from '../protocol/wire.ts';
 import { parseJsonPayload } from '../net/connection.ts';
 import { MountGuard } from '../fs/mount-guard.ts';
 import { statEntry } from '../fs/meta.ts';
@@ -254,7 +254,7 @@ export class Worker {
   }
 
   /** A cancelled task's staging files, once this destination's own writing has stopped (best effort). */
-  private removeStaging(items: { rel: string; stage: string }[]): void {
+  private removeStaging(items: StagingRef[]): void {
     if (!this.tree) return;
     for (const i of items) {
       try {

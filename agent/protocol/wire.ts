@@ -107,6 +107,9 @@ export type WireEntryError = z.infer<typeof WireEntryError>;
 
 /** Names a large file's staging file (unique per task and entry); safe as part of a file name. */
 export const StageKey = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+/** A staging file: the entry's path (base64) and its staging key. */
+export const StagingRef = z.object({ rel: B64, stage: StageKey });
+export type StagingRef = z.infer<typeof StagingRef>;
 
 /** A destination a source streams to. */
 export const DataTarget = z.object({ agentId: z.string(), host: z.string(), port: z.number().int(), fingerprint: z.string() });
@@ -169,13 +172,13 @@ export const CoordinatorMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('delete'), job: z.number().int(), items: z.array(DeleteItem) }),
   z.object({ t: z.literal('commit'), job: z.number().int(), items: z.array(CommitItem) }),
   /** Staging files of attempts that ended (the file started over or failed): removed to free the space. */
-  z.object({ t: z.literal('discard'), job: z.number().int(), items: z.array(z.object({ rel: B64, stage: StageKey })) }),
+  z.object({ t: z.literal('discard'), job: z.number().int(), items: z.array(StagingRef) }),
   z.object({ t: z.literal('pause'), paused: z.boolean() }),
   /**
    * The task ended for this agent. discard (a cancelled task): staging files of large files it left
    * unfinished, which a destination removes once its own writing has stopped.
    */
-  z.object({ t: z.literal('stop'), reason: z.string(), discard: z.array(z.object({ rel: B64, stage: StageKey })).optional() }),
+  z.object({ t: z.literal('stop'), reason: z.string(), discard: z.array(StagingRef).optional() }),
 ]);
 export type CoordinatorMessage = z.infer<typeof CoordinatorMessage>;
 
