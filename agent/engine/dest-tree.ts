@@ -62,7 +62,7 @@ export class DestTree {
   parentOf(rel: Buffer): [Buffer, Buffer] {
     validateRelPath(rel);
     if (rel.length === 0) throw new FsError('unsafe-path', 'The destination root itself cannot be replaced.');
-    this.guard.checkDev();
+    this.guard.checkDevRecent(); // entries created under it check their own device
     const [parent, name] = splitParent(rel);
     return [this.ensureDir(parent), name];
   }
@@ -153,6 +153,7 @@ export class DestTree {
     if (!st.isFile()) throw new FsError('io', 'The first name of this hard-link group is not a regular file at the destination.', { path: targetAbs });
     const [parent, name] = this.parentOf(rel);
     validateName(name);
+    this.guard.checkDev(); // a link's device is not checked after it is made
     createHardLink(targetAbs, joinRel(parent, name));
   }
 

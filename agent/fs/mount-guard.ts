@@ -5,7 +5,9 @@
  * everything was deleted. The guard records, at start, the root's device (lstat st_dev) and its mount
  * from /proc/self/mountinfo (mount id, mount point, fs type, source), and `check()` throws FsError
  * 'mount-lost' with a plain message when the root is gone, its device changed, or the mount left
- * mountinfo. `checkDev()` is the cheap per-file variant (one lstat). `start()` checks periodically.
+ * mountinfo. `checkDev()` is the cheap per-file variant (one lstat); `checkDevRecent()` skips even
+ * that lstat within RECENT_MS of the last passed one (for creating entries, whose own device is checked
+ * anyway). `start()` checks periodically.
  *
  * AtomicFileWriter and createDirSafe additionally check the device of everything they create, so even
  * between two checks nothing is written outside the mount.
@@ -26,6 +28,8 @@ export interface MountGuardOptions {
 const LSTAT_OPTIONS = { bigint: true, throwIfNoEntry: false } as const;
 /** Errors that mean "the root is not there any more" rather than a passing I/O problem. */
 const GONE = new Set(['ENOENT', 'ENOTDIR', 'ESTALE', 'ENODEV']);
+/** How long a passed checkDev counts for checkDevRecent: a mount loss still stops writing within it. */
+export const RECENT_MS = 20;
 
 export class MountGuard {
   /** The root as given. */
@@ -39,6 +43,8 @@ export class MountGuard {
   private readonly role: 'source' | 'destination';
   private readonly mountInfoPath: string;
   private timer: NodeJS.Timeout | undefined;
+  /** performance.now() of the last checkDev that passed (-Infinity: none yet, or one failed). */
+  private passedAt = -Infinity;
 
   constructor(root: Buffer | string, options: MountGuardOptions = {}) {
     this.root = typeof root === 'string' ? Buffer.from(root) : root;
@@ -78,6 +84,18 @@ export class MountGuard {
     }
     if (!st.isDirectory()) throw this.lost('is no longer a directory');
     if (st.ino !== this.ino) throw this.lost(`is no longer the directory it was (inode ${this.ino} → ${st.ino})`);
+    this.passedAt = performance.now();
+  }
+
+  /**
+   * checkDev, unless one passed less than RECENT_MS ago. Only for creating entries: what is created
+   * is checked for the root's device itself (AtomicFileWriter, createDirSafe, createSymlinkAtomic),
+   * so nothing lands outside the mount in between; this lstat per file only makes a loss fail early,
+   * and once per RECENT_MS does that as well. Removing and blaming a file always use checkDev.
+   */
+  checkDevRecent(): void {
+    if (performance.now() - this.passedAt < RECENT_MS) return;
+    this.checkDev();
   }
 
   /**
@@ -140,6 +158,7 @@ export class MountGuard {
   }
 
   private lost(what: string): FsError {
+    this.passedAt = -Infinity; // once lost, checkDevRecent checks again every time
     const verb = this.role === 'destination' ? 'writing' : 'reading';
     return new FsError('mount-lost', `The ${this.role} ${this.display()} ${what}. Ferry stopped ${verb}. Remount it and resume the task.`, {
       path: this.root,

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FsError } from '../../agent/fs/errors.ts';
-import { MountGuard } from '../../agent/fs/mount-guard.ts';
+import { MountGuard, RECENT_MS } from '../../agent/fs/mount-guard.ts';
 import { findMountFor, majorMinorOf, parseMountInfo } from '../../agent/fs/mountinfo.ts';
 
 const NFS =
@@ -112,6 +112,23 @@ describe('MountGuard without mounting', () => {
       expect((err as FsError).code).toBe('mount-lost');
       expect((err as FsError).message).toBe(`The destination ${root} no longer exists. Ferry stopped writing. Remount it and resume the task.`);
     }
+  });
+
+  it('checkDevRecent trusts a passed check for RECENT_MS only, and never a failed one', async () => {
+    const root = path.join(tmp(), 'root');
+    fs.mkdirSync(root);
+    const guard = new MountGuard(root);
+    guard.checkDev();
+    fs.renameSync(root, `${root}.old`);
+    fs.mkdirSync(root); // same path and device, another directory: what a lost mount's path can show
+    await new Promise((r) => setTimeout(r, RECENT_MS + 5));
+    expect(() => guard.checkDevRecent()).toThrow(/is no longer the directory it was/);
+    fs.rmdirSync(root);
+    fs.renameSync(`${root}.old`, root);
+    guard.checkDev();
+    fs.rmdirSync(root);
+    expect(() => guard.checkDev()).toThrow(/no longer exists/);
+    expect(() => guard.checkDevRecent()).toThrow(/no longer exists/); // a failure is never trusted
   });
 
   it('reports a mount that left mountinfo, and the periodic check calls back once', async () => {

@@ -151,6 +151,17 @@ describe('hash', () => {
     expect(sha256Fd(fd, 1).toString('hex')).toBe(expected);
     expect(sha256FdRange(fd, 10, 20).equals(createHash('sha256').update(content.subarray(10, 30)).digest())).toBe(true);
     fs.closeSync(fd);
+    // One read covers a small file (hashed in one call); a wrong expected size still reads to the end.
+    for (const size of [1, 4096, MiB - 1, MiB, MiB + 1]) {
+      const small = content.subarray(0, size);
+      fs.writeFileSync(b('hs'), small);
+      const sfd = fs.openSync(b('hs'), 'r');
+      const want = createHash('sha256').update(small).digest('hex');
+      expect(sha256Fd(sfd, size).toString('hex')).toBe(want);
+      expect(sha256Fd(sfd, size - 1).toString('hex')).toBe(want);
+      expect(sha256Fd(sfd).toString('hex')).toBe(want);
+      fs.closeSync(sfd);
+    }
     fs.writeFileSync(b('h0'), '');
     expect(sha256File(b('h0')).toString('hex')).toBe(createHash('sha256').digest('hex'));
     fs.symlinkSync('h', b('hlink'));
