@@ -71,6 +71,7 @@ export class MountGuard {
   /** One lstat: throws 'mount-lost' if the root is gone, on another device, or another directory (inode). */
   checkDev(): void {
     let st: fs.BigIntStats | undefined;
+    this.passedAt = -Infinity; // whatever goes wrong below (an I/O error too) is not trusted later
     try {
       st = fs.lstatSync(this.realRoot, LSTAT_OPTIONS);
     } catch (err) {
