@@ -1,7 +1,8 @@
 /**
  * Destination side of one data connection: turns the source's records into files, synchronously, in
  * arrival order. Each regular file goes through AtomicFileWriter (temp name in its directory, fsync,
- * metadata, rename). Its SHA-256 must equal the source's before the rename. Without read-back it is
+ * metadata, rename), or, when it came whole in its head (a small file), writeWholeFile at its end: the
+ * same steps in one call. Its SHA-256 must equal the source's before the rename. Without read-back it is
  * computed over the bytes as they are written (holes as zeros); with 'transferred' verification only
  * over what the file reads back after its fsync (through the same descriptor, before the rename):
  * that proves what is on the destination, all a write-time hash proves and more, so the bytes are
@@ -14,7 +15,8 @@
  */
 import { createHash, hash as sha256Once } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import { AtomicFileWriter, rangeStageName } from '../fs/atomic-write.ts';
+import { AtomicFileWriter, rangeStageName, writeWholeFile } from '../fs/atomic-write.ts';
+import type { CommitOptions } from '../fs/atomic-write.ts';
 import { FsError } from '../fs/errors.ts';
 import { validateRelPath } from '../fs/relpath.ts';
 import type { EntryMeta } from '../fs/api.ts';
@@ -35,6 +37,11 @@ interface OpenFile {
   rel: Buffer;
   name: Buffer;
   writer: AtomicFileWriter | null;
+  /**
+   * A dense file that came whole in its head: its bytes (a copy: the frame's buffer is reused) and its
+   * verified directory. Nothing is created until its end, then writeWholeFile puts it in place at once.
+   */
+  whole: { data: Buffer; parent: Buffer } | null;
   /** Streaming hash, created when a file arrives in pieces; a file in one piece is hashed at once. */
   hash: Hash | null;
   /** SHA-256 of a file that arrived whole in one piece. */
@@ -166,11 +173,12 @@ export class DestSession {
     this.checkRel(h.rel);
     const meta = fileMeta(h.size, h.mode & 0o7777, h.uid, h.gid, h.atimeNs, h.mtimeNs);
     const sparse = (h.flags & FLAG_SPARSE) !== 0;
-    const f: OpenFile = { rel: Buffer.from(h.rel), name: Buffer.alloc(0), writer: null, hash: null, digest: null, received: 0, meta, sparse, failed: null, range: null };
+    const f: OpenFile = { rel: Buffer.from(h.rel), name: Buffer.alloc(0), writer: null, whole: null, hash: null, digest: null, received: 0, meta, sparse, failed: null, range: null };
     this.begin(h.idx, f);
     try {
       const [parent, name] = this.tree.parentOf(f.rel);
       f.name = Buffer.from(name);
+      if (h.flags & FLAG_INLINE && h.inline && !sparse) return this.keepWhole(f, parent, h.inline);
       f.writer = new AtomicFileWriter(parent, this.tree.dev, { sparse, mode: meta.mode });
       if (h.flags & FLAG_INLINE && h.inline) this.write(f, h.inline, 0);
     } catch (err) {
@@ -184,7 +192,7 @@ export class DestSession {
     this.checkRel(h.rel);
     const meta = fileMeta(h.fileSize, 0o600, 0, 0, 0n, 0n);
     const range = { offset: h.offset, end: h.offset + h.length };
-    const f: OpenFile = { rel: Buffer.from(h.rel), name: Buffer.alloc(0), writer: null, hash: null, digest: null, received: h.offset, meta, sparse: false, failed: null, range };
+    const f: OpenFile = { rel: Buffer.from(h.rel), name: Buffer.alloc(0), writer: null, whole: null, hash: null, digest: null, received: h.offset, meta, sparse: false, failed: null, range };
     this.begin(h.idx, f);
     try {
       const [parent] = this.tree.parentOf(f.rel);
@@ -198,6 +206,7 @@ export class DestSession {
     const d = readFileData(p);
     const f = this.open.get(d.idx);
     if (!f) throw new WireError('bad-frame', `Data for file #${d.idx}, which was not started.`);
+    if (f.whole) throw new WireError('bad-frame', `Data for file #${d.idx}, which came whole in its head.`);
     if (f.failed) return;
     if (d.offset < f.received) throw new WireError('bad-frame', 'File data went backwards.');
     // A staging file may hold an earlier attempt's bytes: a range has no holes to skip.
@@ -208,6 +217,13 @@ export class DestSession {
     } catch (err) {
       this.failFile(f, err);
     }
+  }
+
+  private keepWhole(f: OpenFile, parent: Buffer, data: Buffer): void {
+    f.whole = { data: Buffer.from(data), parent };
+    if (!this.opts.readBack) f.digest = sha256Once('sha256', data, 'buffer'); // with read-back: hashed as it reads back
+    f.received = data.length;
+    this.opts.onBytes?.(data.length);
   }
 
   private write(f: OpenFile, data: Buffer, offset: number): void {
@@ -235,29 +251,53 @@ export class DestSession {
       f.writer?.abort(); // the source gave up (changed while read); it reports why
       return;
     }
-    if (f.failed || !f.writer) {
+    if (f.failed || (!f.writer && !f.whole)) {
       f.writer?.abort();
       this.results.push([e.idx, 'failed', null, null, f.failed?.code ?? 'io', f.failed?.reason ?? 'write failed']);
       return;
     }
     if (f.range) return this.endRange(e.idx, f, f.range, e.hash);
+    if (f.whole) return this.endWhole(e.idx, f, f.whole, e.hash);
+    const writer = f.writer as AtomicFileWriter;
     // Only a sparse file may end in a hole; a dense one must have had every byte (a correct source
     // gives a file up when it shrank), else the missing tail would be hashed as zeros.
     if (!f.sparse && f.received !== f.meta.size) {
-      f.writer.abort();
+      writer.abort();
       throw new WireError('bad-frame', `File #${e.idx} ended after ${f.received} of its ${f.meta.size} bytes.`);
     }
     const dstHash = this.opts.readBack ? null : writtenHash(f, f.meta.size);
-    if (!this.receivedMatch(e.idx, f.writer, e.hash, dstHash, 'file')) return;
+    if (!this.receivedMatch(e.idx, writer, e.hash, dstHash, 'file')) return;
     try {
-      f.writer.commit(f.name, f.meta, { owner: this.opts.owner, fsync: this.opts.fsync, readBack: this.opts.readBack, expectHash: e.hash });
-      const readBack = f.writer.readBackHash?.toString('hex') ?? null;
+      writer.commit(f.name, f.meta, this.commitOptions(e.hash));
+      const readBack = writer.readBackHash?.toString('hex') ?? null;
       this.results.push([e.idx, 'ok', dstHash?.toString('hex') ?? readBack, readBack, null, null]);
     } catch (err) {
-      this.failFile(f, err);
-      const failed = f.failed as { code: string; reason: string } | null;
-      this.results.push([e.idx, 'failed', null, null, failed?.code ?? 'io', failed?.reason ?? 'commit failed']);
+      this.commitFailed(e.idx, f, err);
     }
+  }
+
+  /** A file that came whole: created, checked and put in place now, in one go. */
+  private endWhole(idx: number, f: OpenFile, whole: { data: Buffer; parent: Buffer }, srcHash: Buffer | null): void {
+    const dstHash = this.opts.readBack ? null : writtenHash(f, f.meta.size);
+    if (!this.receivedMatch(idx, null, srcHash, dstHash, 'file')) return;
+    try {
+      writeWholeFile(whole.parent, f.name, whole.data, f.meta, this.tree.dev, this.commitOptions(srcHash));
+      // With read-back, writeWholeFile proved the file reads back as the source's SHA-256.
+      const readBack = this.opts.readBack ? srcHash.toString('hex') : null;
+      this.results.push([idx, 'ok', dstHash?.toString('hex') ?? readBack, readBack, null, null]);
+    } catch (err) {
+      this.commitFailed(idx, f, err);
+    }
+  }
+
+  private commitOptions(expectHash: Buffer): CommitOptions {
+    return { owner: this.opts.owner, fsync: this.opts.fsync, readBack: this.opts.readBack, expectHash };
+  }
+
+  private commitFailed(idx: number, f: OpenFile, err: unknown): void {
+    this.failFile(f, err);
+    const failed = f.failed as { code: string; reason: string } | null;
+    this.results.push([idx, 'failed', null, null, failed?.code ?? 'io', failed?.reason ?? 'commit failed']);
   }
 
   private endRange(idx: number, f: OpenFile, range: { offset: number; end: number }, hashInFrame: Buffer | null): void {
@@ -305,9 +345,9 @@ export class DestSession {
    * (dstHash null: what reads back is checked instead), the bytes received match it. If not, the
    * writer is aborted and the failure joins the results.
    */
-  private receivedMatch(idx: number, w: AtomicFileWriter, srcHash: Buffer | null, dstHash: Buffer | null, what: 'file' | 'range'): srcHash is Buffer {
+  private receivedMatch(idx: number, w: AtomicFileWriter | null, srcHash: Buffer | null, dstHash: Buffer | null, what: 'file' | 'range'): srcHash is Buffer {
     if (srcHash && (!dstHash || dstHash.equals(srcHash))) return true;
-    w.abort();
+    w?.abort();
     const reason = srcHash ? 'The bytes received do not match the source SHA-256.' : `The source sent no SHA-256 for the ${what}.`;
     this.results.push([idx, 'failed', dstHash?.toString('hex') ?? null, null, 'hash-mismatch', reason]);
     return false;

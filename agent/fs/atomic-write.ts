@@ -5,8 +5,8 @@
  *     its final directory (short, so a 255-byte final name still fits), opened with
  *     O_CREAT|O_EXCL|O_RDWR|O_NOFOLLOW; fstat must show the expected device (else 'mount-lost', the
  *     temp file is removed). `commit` sets the final size (when the writes did not), fsyncs the data,
- *     applies owner/mode/times on the fd (only what differs from the new file's), optionally re-reads
- *     and hashes the bytes through the same fd, closes and renames over the final name (that is also
+ *     applies owner and mode on the fd (only what differs from the new file's), optionally re-reads
+ *     and hashes the bytes through the same fd, sets the times, closes and renames over the final name (that is also
  *     how an existing file is overwritten). `abort` closes and unlinks.
  *     In sparse mode, all-zero 4 KiB blocks (aligned to file offsets) are not written, so holes stay
  *     holes; this assumes each byte range is written once (or again with identical data).
@@ -14,6 +14,8 @@
  *     on several hosts) under one name: opened without O_EXCL (and without O_CREAT to commit it),
  *     each range finished on its own (`finishRange`: fsync, read back); abort only closes it. The
  *     writer that commits it adopts the complete file and renames it like any other.
+ *   - writeWholeFile: the same for a file whose bytes are all in memory (a small file), in one addon
+ *     call where it can (ferry_fs.c writeWhole), else through AtomicFileWriter.
  *   - createDirSafe: mkdir, then lstat: must be a directory on the expected device.
  *   - createSymlinkAtomic: symlink under a temp name, owner and times on the link, rename.
  *   - createHardLink: link, or link under a temp name and rename when the name exists.
@@ -29,7 +31,7 @@ import { FsError, classify, isErrno } from './errors.ts';
 import { majorMinorOf } from './mountinfo.ts';
 import { sha256Fd, sha256FdRange } from './hash.ts';
 import { hashFdRange } from './hash-pool.ts';
-import { setTimes, setTimesFd } from './native.ts';
+import { WriteWholeFlag, WriteWholeStatus, canWriteWhole, setTimes, setTimesFd, writeWhole } from './native.ts';
 import { PATH_MAX_BYTES, relToDisplay, validateName } from './relpath.ts';
 
 const SLASH = 0x2f;
@@ -308,11 +310,11 @@ export class AtomicFileWriter {
         chowned = true;
       }
       if (chowned || mode !== this.created.mode) fs.fchmodSync(fd, mode); // after chown, which clears setuid/setgid
-      setTimesFd(fd, meta.atimeNs, meta.mtimeNs);
       this.readBackHash = options.readBack ? sha256Fd(fd, meta.size) : null;
       if (this.readBackHash && options.expectHash && !this.readBackHash.equals(options.expectHash)) {
         throw new FsError('hash-mismatch', `${relToDisplay(finalPath)} read back different from the source SHA-256; it was not put in place.`, { path: finalPath });
       }
+      setTimesFd(fd, meta.atimeNs, meta.mtimeNs); // after the read-back, which may set atime
       this.fd = -1;
       fs.closeSync(fd);
       this.renameIntoPlace(finalPath);
@@ -386,6 +388,75 @@ export class AtomicFileWriter {
 
   private assertOpen(): void {
     if (this.state !== 'open' || this.fd < 0) throw new FsError('io', `The temp file ${relToDisplay(this.tempPath)} is already ${this.state}.`);
+  }
+}
+
+/** writeWholeFile's read-back buffer (one per thread), grown to the largest file seen. */
+let wholeScratch = Buffer.alloc(0);
+
+function scratchFor(bytes: number): Buffer {
+  if (wholeScratch.length < bytes) wholeScratch = Buffer.allocUnsafe(Math.max(bytes, 64 * 1024));
+  return wholeScratch;
+}
+
+/**
+ * Puts a file whose bytes are all in `data` (dense, data.length === meta.size) in place as
+ * destDir/finalName with meta's owner, mode and times: what `new AtomicFileWriter(destDir, dev,
+ * { mode })`, `write(data, 0)` and `commit(finalName, meta, options)` do, with the same checks and
+ * the same errors (the temp file removed), in one addon call where it can. With readBack,
+ * options.expectHash is required: the file must read back as it. Returns the final path.
+ */
+export function writeWholeFile(destDir: Buffer, finalName: Buffer, data: Uint8Array, meta: EntryMeta, expectedDev: bigint, options: CommitOptions): Buffer {
+  checkWholeArgs(data, meta, options);
+  if (!canWriteWhole()) return writeWholeWithoutAddon(destDir, finalName, data, meta, expectedDev, options);
+  validateName(finalName);
+  const finalPath = join(destDir, finalName);
+  const mode = meta.mode & 0o7777;
+  const flags = ((options.fsync ?? true) ? WriteWholeFlag.fsync : 0) | (options.readBack ? WriteWholeFlag.readBack : 0);
+  const scratch = options.readBack ? scratchFor(data.length + 1) : null;
+  const owner = options.owner && isRoot ? { uid: meta.uid, gid: meta.gid } : null;
+  for (let attempt = 0; ; attempt++) {
+    const tempPath = join(destDir, tempName());
+    let status: number;
+    try {
+      status = writeWhole(tempPath, finalPath, data, { create: (mode & 0o777) | 0o600, final: mode }, expectedDev, owner, meta.atimeNs, meta.mtimeNs, flags, options.expectHash ?? null, scratch);
+    } catch (err) {
+      const syscall = (err as NodeJS.ErrnoException).syscall;
+      if (syscall === 'open' && isErrno(err, 'EEXIST') && attempt < 5) continue; // the temp name was taken: nothing was created
+      if (syscall === 'rename' && isErrno(err, 'ENOENT')) checkDirDev(destDir, expectedDev); // as renameIntoPlace
+      throw classify(err, tempPath);
+    }
+    if (status === WriteWholeStatus.ok) return finalPath;
+    if (status === WriteWholeStatus.otherDevice) throw mountLost(destDir, deviceOf(destDir), expectedDev);
+    if (status === WriteWholeStatus.readBackDiffers) throw new FsError('hash-mismatch', `${relToDisplay(finalPath)} read back different from the source SHA-256; it was not put in place.`, { path: finalPath });
+    throw new FsError('io', `The temp file ${relToDisplay(tempPath)} is not a regular file.`, { path: tempPath });
+  }
+}
+
+/** writeWholeFile's path without the addon, exported so tests can check it while the addon is present. */
+export function writeWholeWithoutAddon(destDir: Buffer, finalName: Buffer, data: Uint8Array, meta: EntryMeta, expectedDev: bigint, options: CommitOptions): Buffer {
+  checkWholeArgs(data, meta, options);
+  const w = new AtomicFileWriter(destDir, expectedDev, { mode: meta.mode });
+  try {
+    w.write(data, 0);
+  } catch (err) {
+    w.abort();
+    throw err;
+  }
+  return w.commit(finalName, meta, options);
+}
+
+function checkWholeArgs(data: Uint8Array, meta: EntryMeta, options: CommitOptions): void {
+  if (options.readBack && !options.expectHash) throw new Error('writeWholeFile: readBack needs expectHash');
+  if (data.length !== meta.size) throw new Error(`writeWholeFile: ${data.length} bytes for a size of ${meta.size}`);
+}
+
+/** The device a directory is on now, for the message of a lost mount (0 when it cannot be read). */
+function deviceOf(absDir: Buffer): bigint {
+  try {
+    return fs.lstatSync(absDir, LSTAT_OPTIONS).dev;
+  } catch {
+    return 0n;
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Owns loading the optional Node-API addon (agent/native/ferry_fs.c, built by build/native.mjs) and the
  * fallbacks used when it is absent. The rest of the layer calls setTimes / setTimesFd / seekData /
- * seekHole here and never touches the addon directly.
+ * seekHole / writeWhole here and never touches the addon directly.
  *
  * Where the addon is looked for, first hit wins (file name ferry_fs.node):
  *   1. $FERRY_NATIVE_DIR, either the file itself in that dir or <dir>/<platform>-<arch>/ferry_fs.node;
@@ -15,7 +15,9 @@
  *   - times: fs.lutimesSync / fs.futimesSync, which libuv truncates to whole MICROSECONDS; the
  *     nanoseconds below are lost (we round so that the microseconds themselves come out exact);
  *   - sparse files: seekData/seekHole are unavailable, so dataSegments() reports the whole file as
- *     data and the destination keeps holes by skipping all-zero 4 KiB blocks (AtomicFileWriter sparse).
+ *     data and the destination keeps holes by skipping all-zero 4 KiB blocks (AtomicFileWriter sparse);
+ *   - small files: canWriteWhole() is false (also when the process lacks OpenSSL's SHA256) and
+ *     writeWholeFile takes AtomicFileWriter's calls one by one.
  * The addon is loaded lazily on first use, once per thread.
  */
 import fs from 'node:fs';
@@ -30,7 +32,32 @@ export interface NativeFs {
   seekData(fd: number, offset: number): number;
   /** Offset of the next hole at or after offset (end of file counts as a hole), or -1 past the end. */
   seekHole(fd: number, offset: number): number;
+  /**
+   * A small file put in place in one call (see ferry_fs.c); present only where the process provides
+   * OpenSSL's SHA256. Returns a WriteWholeStatus.
+   */
+  writeWhole?(
+    tempPath: Buffer,
+    finalPath: Buffer,
+    data: Uint8Array,
+    createMode: number,
+    finalMode: number,
+    expectedDev: bigint,
+    uid: number,
+    gid: number,
+    atimeSec: bigint,
+    atimeNsec: number,
+    mtimeSec: bigint,
+    mtimeNsec: number,
+    flags: number,
+    expectHash: Buffer | null,
+    scratch: Buffer | null,
+  ): number;
 }
+
+/** writeWhole's flags and answers (ferry_fs.c). */
+export const WriteWholeFlag = { fsync: 1, readBack: 2 } as const;
+export const WriteWholeStatus = { ok: 0, otherDevice: 1, notRegular: 2, readBackDiffers: 3 } as const;
 
 export interface NativeStatus {
   available: boolean;
@@ -153,6 +180,35 @@ export function setTimesFd(fd: number, atimeNs: bigint, mtimeNs: bigint): void {
     return;
   }
   fs.futimesSync(fd, nsToFallbackSeconds(atimeNs), nsToFallbackSeconds(mtimeNs));
+}
+
+/** Whether writeWhole can run here (the addon, with SHA256 in this process). Triggers loading. */
+export function canWriteWhole(): boolean {
+  return loadNative()?.writeWhole !== undefined;
+}
+
+/**
+ * The addon's one-call small-file write (ferry_fs.c writeWhole: its steps and the WriteWholeStatus it
+ * returns); times in ns since the epoch. Only where canWriteWhole().
+ */
+export function writeWhole(
+  tempPath: Buffer,
+  finalPath: Buffer,
+  data: Uint8Array,
+  modes: { create: number; final: number },
+  expectedDev: bigint,
+  owner: { uid: number; gid: number } | null,
+  atimeNs: bigint,
+  mtimeNs: bigint,
+  flags: number,
+  expectHash: Buffer | null,
+  scratch: Buffer | null,
+): number {
+  const n = loadNative() as NativeFs;
+  const as = secPart(atimeNs);
+  const ms = secPart(mtimeNs);
+  // Callers check canWriteWhole() first.
+  return n.writeWhole!(tempPath, finalPath, data, modes.create, modes.final, expectedDev, owner?.uid ?? -1, owner?.gid ?? -1, as, nsecPart(atimeNs, as), ms, nsecPart(mtimeNs, ms), flags, expectHash, scratch);
 }
 
 /** The fallback path of setTimes, exported so tests can check it while the addon is present. */

@@ -9,9 +9,10 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EntryMeta } from '../../agent/fs/api.ts';
 import { AtomicFileWriter, createDirSafe, createSymlinkAtomic } from '../../agent/fs/atomic-write.ts';
 import { DestDirs } from '../../agent/fs/dest-dirs.ts';
-import { FsError } from '../../agent/fs/errors.ts';
+import type { FsError } from '../../agent/fs/errors.ts';
 import { MountGuard } from '../../agent/fs/mount-guard.ts';
 import { majorMinorOf } from '../../agent/fs/mountinfo.ts';
+import { fsErrorOf } from '../helpers/fs-errors.ts';
 import { ensureNativeBuilt } from '../helpers/make-tree.ts';
 
 const isRoot = process.getuid?.() === 0;
@@ -36,15 +37,6 @@ const META: EntryMeta = {
   blocks: 0,
 };
 
-function errorOf(fn: () => unknown): FsError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(FsError);
-    return err as FsError;
-  }
-  throw new Error('expected an FsError, nothing was thrown');
-}
 
 describe.skipIf(!isRoot)('a mount that vanishes under the destination', () => {
   let base = '';
@@ -78,12 +70,12 @@ describe.skipIf(!isRoot)('a mount that vanishes under the destination', () => {
     lazyUnmount(mnt);
     const after = majorMinorOf(fs.lstatSync(mnt, { bigint: true }).dev);
     expect(after).not.toBe(before);
-    const e = errorOf(() => guard.check());
+    const e = fsErrorOf(() => guard.check());
     expect(e.code).toBe('mount-lost');
     expect(e.message).toBe(
       `The destination ${mnt} is no longer the mount it was (device ${before} → ${after}). Ferry stopped writing. Remount it and resume the task.`,
     );
-    expect(errorOf(() => guard.checkDev()).code).toBe('mount-lost');
+    expect(fsErrorOf(() => guard.checkDev()).code).toBe('mount-lost');
   });
 
   it('nothing is written into the underlying directory after umount -l', () => {
@@ -102,16 +94,16 @@ describe.skipIf(!isRoot)('a mount that vanishes under the destination', () => {
     lazyUnmount(mnt);
 
     // The in-flight writers still have their fds on the detached tmpfs: commit must not rename anywhere.
-    expect(errorOf(() => atRoot.commit(Buffer.from('file'), META, { owner: false })).code).toBe('mount-lost');
-    expect(errorOf(() => inFlight.commit(Buffer.from('file'), META, { owner: false })).code).toMatch(/mount-lost|io/);
+    expect(fsErrorOf(() => atRoot.commit(Buffer.from('file'), META, { owner: false })).code).toBe('mount-lost');
+    expect(fsErrorOf(() => inFlight.commit(Buffer.from('file'), META, { owner: false })).code).toMatch(/mount-lost|io/);
     // New entries are refused.
-    expect(errorOf(() => new AtomicFileWriter(root, dev)).code).toBe('mount-lost');
-    expect(errorOf(() => createDirSafe(root, Buffer.from('newdir'), dev)).code).toBe('mount-lost');
-    expect(errorOf(() => createSymlinkAtomic(root, Buffer.from('link'), Buffer.from('t'), { ...META, kind: 'symlink' }, { expectedDev: dev })).code).toBe(
+    expect(fsErrorOf(() => new AtomicFileWriter(root, dev)).code).toBe('mount-lost');
+    expect(fsErrorOf(() => createDirSafe(root, Buffer.from('newdir'), dev)).code).toBe('mount-lost');
+    expect(fsErrorOf(() => createSymlinkAtomic(root, Buffer.from('link'), Buffer.from('t'), { ...META, kind: 'symlink' }, { expectedDev: dev })).code).toBe(
       'mount-lost',
     );
-    expect(errorOf(() => new DestDirs(root, dev).verifyDir(Buffer.from(''))).code).toBe('mount-lost');
-    expect(errorOf(() => guard.check()).code).toBe('mount-lost');
+    expect(fsErrorOf(() => new DestDirs(root, dev).verifyDir(Buffer.from(''))).code).toBe('mount-lost');
+    expect(fsErrorOf(() => guard.check()).code).toBe('mount-lost');
     // The local directory under the mount point is still empty.
     expect(fs.readdirSync(mnt)).toEqual([]);
   });
@@ -136,7 +128,7 @@ describe.skipIf(!isRoot)('a mount that vanishes under the destination', () => {
     lazyUnmount(mnt);
     run('mount', ['-t', 'tmpfs', 'other', mnt]);
     mounted.add(mnt);
-    const e = errorOf(() => guard.check());
+    const e = fsErrorOf(() => guard.check());
     expect(e.code).toBe('mount-lost');
     // tmpfs device numbers and mount ids are recycled, so this may show up as the mount or its root changing.
     expect(e.message).toMatch(/is no longer (the mount it was|mounted|the directory it was)/);
@@ -154,7 +146,7 @@ describe.skipIf(!isRoot)('a mount that vanishes under the destination', () => {
     expect(guard.mount?.mountPoint).toBe(bind);
     guard.check();
     lazyUnmount(bind);
-    const e = errorOf(() => guard.check());
+    const e = fsErrorOf(() => guard.check());
     expect(e.code).toBe('mount-lost');
   });
 });

@@ -124,7 +124,7 @@ describe('addon', () => {
           }),
       ),
     );
-    expect(results).toEqual(['futimens,seekData,seekHole,utimens', 'futimens,seekData,seekHole,utimens']);
+    expect(results).toEqual(['futimens,seekData,seekHole,utimens,writeWhole', 'futimens,seekData,seekHole,utimens,writeWhole']);
   });
 
   it('loads and works in the Node 24 agent runtime and in this Node', () => {
@@ -136,13 +136,28 @@ describe('addon', () => {
       process.dlopen(m, ${JSON.stringify(ADDON)}, os.constants.dlopen.RTLD_NOW);
       m.exports.utimens(Buffer.from(${JSON.stringify(file.toString())}), 1n, 2, 1767225600n, 999999999, true);
       const fd = fs.openSync(${JSON.stringify(file.toString())}, 'r');
-      console.log(process.versions.node.split('.')[0], String(fs.lstatSync(${JSON.stringify(file.toString())}, { bigint: true }).mtimeNs), m.exports.seekData(fd, 0), m.exports.seekHole(fd, 0), m.exports.seekData(fd, 1));`;
+      console.log(process.versions.node.split('.')[0], String(fs.lstatSync(${JSON.stringify(file.toString())}, { bigint: true }).mtimeNs), m.exports.seekData(fd, 0), m.exports.seekHole(fd, 0), m.exports.seekData(fd, 1), typeof m.exports.writeWhole);`;
     for (const node of [runtime as string, process.execPath]) {
       const r = spawnSync(node, ['-e', script], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       const [major, ...rest] = r.stdout.trim().split(' ');
-      expect(rest).toEqual(['1767225600999999999', '0', '1', '-1']);
+      // writeWhole too: both binaries provide OpenSSL's SHA256 to addons.
+      expect(rest).toEqual(['1767225600999999999', '0', '1', '-1', 'function']);
       expect(node === process.execPath || major === '24').toBe(true);
+    }
+  });
+
+  it('needs no glibc newer than 2.28, the oldest the Node 24 runtime runs on (both builds)', () => {
+    for (const target of ['linux-x64', 'linux-arm64']) {
+      const r = spawnSync('objdump', ['-T', path.join(REPO_ROOT, 'dist', 'native', target, 'ferry_fs.node')], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const versions = [...new Set(r.stdout.match(/GLIBC_[0-9.]+/g) ?? [])];
+      expect(versions.length).toBeGreaterThan(0);
+      const newer = versions.filter((v) => {
+        const [major, minor] = v.slice('GLIBC_'.length).split('.').map(Number) as [number, number];
+        return major > 2 || (major === 2 && minor > 28);
+      });
+      expect(newer, target).toEqual([]);
     }
   });
 });
