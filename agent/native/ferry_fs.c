@@ -15,9 +15,8 @@
  * the new file's owner differs; fchmod to finalMode when it differs or after a chown; with read-back
  * (flags & 2) pread the file into scratch (at least data.length + 1 bytes, so a longer file shows) and
  * its SHA-256 must equal expectHash; futimens (after the read, which may set atime); close; rename to
- * finalPath. Returns 0 when the file is
- * in place, or, with the temp file removed: 1 the new file is on another device (the mount is gone),
- * 2 it is not a regular file, 3 it read back different. A failing system call throws (as above) after
+ * finalPath. Returns 0 when the file is in place, or, with the temp file removed: 1 the new file is on
+ * another device (the mount is gone), 2 it is not a regular file, 3 it read back different. A failing system call throws (as above) after
  * the temp file is closed and removed; EEXIST from the open means the temp name was taken (nothing was
  * created, try another). Why: the nine calls cost about 1.2 us each through Node's fs bindings.
  *
