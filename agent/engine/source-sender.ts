@@ -8,8 +8,9 @@
  *
  * A file whose size, mtime or ctime changes between the fstat before and after reading is sent again
  * (up to MAX_ATTEMPTS), then reported 'changed'. Reads are synchronous (the fastest way for small
- * files); the event loop gets control back whenever the socket needs draining.
- * Never follows a symlink (O_NOFOLLOW) and never writes to the source.
+ * files; a small one is opened, checked, read and hashed in one addon call where it can, sendWhole);
+ * the event loop gets control back whenever the socket needs draining.
+ * Never follows a symlink (O_NOFOLLOW), never waits on a FIFO (O_NONBLOCK), never writes to the source.
  */
 import { createHash, hash as sha256Once } from 'node:crypto';
 import type { Hash } from 'node:crypto';
@@ -18,7 +19,8 @@ import type { Connection } from '../net/connection.ts';
 import { parseJsonPayload } from '../net/connection.ts';
 import { WireError } from '../net/wire-error.ts';
 import { classify } from '../fs/errors.ts';
-import { metaFromStats } from '../fs/meta.ts';
+import { metaFromStatArray, metaFromStats } from '../fs/meta.ts';
+import { READ_WHOLE_STATS, ReadWholeStatus, canReadWhole, readWhole } from '../fs/native.ts';
 import { isSparse } from '../fs/meta.ts';
 import { joinRel } from '../fs/relpath.ts';
 import { dataSegments } from '../fs/sparse.ts';
@@ -50,9 +52,13 @@ const MAX_ATTEMPTS = 3;
 const INLINE_MAX = 256 * 1024;
 const BLOCK = 1024 * 1024 + 64 * 1024;
 const FILE_DATA_FRAME_OVERHEAD = 5 + 16;
-const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
+// O_NONBLOCK: a name that became a FIFO since it was listed must not wait for a writer (no effect on files).
+const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
 const ZEROS = Buffer.alloc(MAX_CHUNK);
 const BIG = { bigint: true } as const;
+/** readWhole's outputs, reused: read right after each call. */
+const WHOLE_STATS = new BigInt64Array(READ_WHOLE_STATS);
+const WHOLE_DIGEST = Buffer.alloc(32);
 
 /**
  * Written blocks the socket is done with, for the next flush (of any batch): a fresh 1 MiB block per
@@ -236,16 +242,13 @@ export class BatchSender {
   }
 
   private async sendFile(idx: number, item: CopyItem, rel: Buffer, abs: Buffer): Promise<void> {
+    if (item.size <= INLINE_MAX && !item.range && item.skipIfHash === undefined && canReadWhole() && (await this.sendWhole(idx, item, rel, abs))) return;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       let fd: number;
       try {
         fd = fs.openSync(abs, OPEN_FLAGS);
       } catch (err) {
-        const e = classify(err, abs);
-        if (e.errno === 'ELOOP' || e.errno === 'ENOENT') {
-          this.opts.checkRoot?.();
-          this.outcomes.set(idx, { result: { id: item.id, status: 'changed', code: e.errno, reason: e.errno === 'ENOENT' ? 'It was deleted during the migration.' : 'It became a symlink during the migration.' }, sent: false });
-        } else this.fail(item, e, idx);
+        this.openFailed(idx, item, abs, err);
         return;
       }
       try {
@@ -263,10 +266,63 @@ export class BatchSender {
         fs.closeSync(fd);
       }
     }
+    this.keptChanging(idx, item);
+  }
+
+  private keptChanging(idx: number, item: CopyItem): void {
     this.outcomes.set(idx, {
       result: { id: item.id, status: 'changed', code: 'changed', reason: `It kept changing while it was read (${MAX_ATTEMPTS} attempts).` },
       sent: false,
     });
+  }
+
+  /** The file could not be opened (or read whole): gone or a symlink now is a change, the rest a failure. */
+  private openFailed(idx: number, item: CopyItem, abs: Buffer, err: unknown): void {
+    const e = classify(err, abs);
+    if (e.errno === 'ELOOP' || e.errno === 'ENOENT') {
+      this.opts.checkRoot?.();
+      this.outcomes.set(idx, { result: { id: item.id, status: 'changed', code: e.errno, reason: e.errno === 'ENOENT' ? 'It was deleted during the migration.' : 'It became a symlink during the migration.' }, sent: false });
+    } else this.fail(item, e, idx);
+  }
+
+  /**
+   * A file listed as small: read, checked and hashed in one addon call (native.ts readWhole) straight
+   * into its inline record, as sendOpenFile would do in six calls. False when it is not a small dense
+   * regular file now (grown past the listed size, sparse, another type): then it goes the long way.
+   */
+  private async sendWhole(idx: number, item: CopyItem, rel: Buffer, abs: Buffer): Promise<boolean> {
+    await this.opts.bucket.take(item.size);
+    const headBytes = fileHeadLength(rel, 0);
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const { buf, off } = this.out.reserve(headBytes + item.size + FILE_END_OK_LENGTH);
+      const dataOff = off + headBytes;
+      let n: number;
+      try {
+        n = readWhole(abs, buf, dataOff, item.size, WHOLE_STATS, WHOLE_DIGEST);
+      } catch (err) {
+        this.out.shrink(off);
+        this.openFailed(idx, item, abs, err);
+        return true;
+      }
+      if (n === ReadWholeStatus.changed) {
+        this.out.shrink(off);
+        continue;
+      }
+      if (n < 0) {
+        this.out.shrink(off);
+        return false;
+      }
+      const meta = metaFromStatArray(WHOLE_STATS);
+      const head = { batch: this.opts.batch, idx, flags: FLAG_INLINE, mode: meta.mode, uid: meta.uid, gid: meta.gid, atimeNs: meta.atimeNs, mtimeNs: meta.mtimeNs, size: n };
+      writeFileHead(buf, off, head, rel, n);
+      writeFileEndOk(buf, dataOff + n, this.opts.batch, idx, WHOLE_DIGEST);
+      this.out.shrink(dataOff + n + FILE_END_OK_LENGTH);
+      this.opts.onBytes?.(n);
+      this.outcomes.set(idx, { result: { id: item.id, status: 'ok', srcHash: WHOLE_DIGEST.toString('hex'), bytes: n, ...metaIfChanged(item, meta) }, sent: true });
+      return true;
+    }
+    this.keptChanging(idx, item);
+    return true;
   }
 
   /** One attempt; false when the file changed while read (the caller retries). */

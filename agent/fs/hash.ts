@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import { classify } from './errors.ts';
 
 const CHUNK = 1024 * 1024;
-const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
+// O_NONBLOCK: a name that became a FIFO since it was listed must not wait for a writer (no effect on files).
+const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
 let chunk: Buffer | undefined;
 
 /**

@@ -60,6 +60,25 @@ export function metaFromStats(st: fs.BigIntStats): EntryMeta {
   };
 }
 
+/** The stats array of native.ts readWhole → EntryMeta (dev and ino are unsigned there). */
+export function metaFromStatArray(a: BigInt64Array): EntryMeta {
+  const mode = Number(a[0]);
+  return {
+    kind: kindFromMode(mode),
+    size: Number(a[4]),
+    mode: mode & 0o7777,
+    uid: Number(a[1]),
+    gid: Number(a[2]),
+    atimeNs: a[6] as bigint,
+    mtimeNs: a[7] as bigint,
+    ctimeNs: a[8] as bigint,
+    dev: BigInt.asUintN(64, a[9] as bigint),
+    ino: BigInt.asUintN(64, a[10] as bigint),
+    nlink: Number(a[3]),
+    blocks: Number(a[5]),
+  };
+}
+
 /** lstat → EntryMeta. Throws FsError (errno 'ENOENT' when the entry is gone). */
 export function statEntry(absPath: Buffer): EntryMeta {
   try {

@@ -53,6 +53,8 @@ export interface NativeFs {
     expectHash: Buffer | null,
     scratch: Buffer | null,
   ): number;
+  /** A small file read whole in one call (see ferry_fs.c); present with writeWhole. Returns bytes or a ReadWholeStatus. */
+  readWhole?(path: Buffer, out: Buffer, offset: number, cap: number, stats: BigInt64Array, digest: Buffer): number;
 }
 
 /** writeWhole's flags and answers (ferry_fs.c). */
@@ -180,6 +182,26 @@ export function setTimesFd(fd: number, atimeNs: bigint, mtimeNs: bigint): void {
     return;
   }
   fs.futimesSync(fd, nsToFallbackSeconds(atimeNs), nsToFallbackSeconds(mtimeNs));
+}
+
+/** readWhole's answers below 0 (ferry_fs.c); its stats array holds READ_WHOLE_STATS values. */
+export const ReadWholeStatus = { changed: -1, notRegular: -2, notSmall: -3 } as const;
+export const READ_WHOLE_STATS = 11;
+
+/** Whether readWhole can run here (the addon, with SHA256 in this process). Triggers loading. */
+export function canReadWhole(): boolean {
+  return loadNative()?.readWhole !== undefined;
+}
+
+/**
+ * Reads the small dense regular file at path (at most cap bytes) into out[offset..] in one call:
+ * open, fstat, read, fstat, close, SHA-256 into digest. Returns the bytes read or a ReadWholeStatus;
+ * stats get the first fstat ([mode, uid, gid, nlink, size, blocks, atimeNs, mtimeNs, ctimeNs, dev,
+ * ino]). Only where canReadWhole().
+ */
+export function readWhole(path: Buffer, out: Buffer, offset: number, cap: number, stats: BigInt64Array, digest: Buffer): number {
+  // Callers check canReadWhole() first.
+  return (loadNative() as NativeFs).readWhole!(path, out, offset, cap, stats, digest);
 }
 
 /** Whether writeWhole can run here (the addon, with SHA256 in this process). Triggers loading. */

@@ -2,7 +2,7 @@
 // every hard case, checked by the independent comparator (test/helpers/compare-trees.ts), then the
 // modes: incremental, overwrite policies, filters, mirror, dry run, files changing while read and
 // unreadable entries.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -223,6 +223,28 @@ describe('ferry migrate', () => {
     expect(fin.summary).toMatchObject({ copied: 24, different: 0, changedDuringMigration: 0 });
     expect(fs.statSync(path.join(d.dst, lateName)).size).toBe(256 * 1024 + 4096);
     expect(formatDifferences(compareTrees(d.src, d.dst))).toBe('');
+  }, 120_000);
+
+  it('a small file that became a FIFO after it was listed is reported as changed, without waiting for a writer', async () => {
+    const d = dirs('fifo-after-listing');
+    // 24 files of 256 KiB at 1 MiB/s, as above: the last one is read about 6 s after the listing.
+    for (let f = 0; f < 24; f++) write(path.join(d.src, `f${String(f).padStart(2, '0')}`), Buffer.alloc(256 * 1024, f));
+    const lateName = lastInDirectoryOrder(d.src);
+    let listed = false;
+    const { done } = runCli(b, ['migrate', d.src, d.dst, '--json', '--state-dir', d.state, '--report', d.report, '--bwlimit', '1M', '--concurrency', '1'], (e) => {
+      if (e.event === 'progress' && Number(e.entriesFound) >= 25) listed = true;
+    });
+    for (let waited = 0; !listed && waited < 30_000; waited += 25) await new Promise((r) => setTimeout(r, 25));
+    expect(listed).toBe(true);
+    fs.rmSync(path.join(d.src, lateName));
+    expect(spawnSync('mkfifo', [path.join(d.src, lateName)]).status).toBe(0);
+    const run = await done;
+    const fin = finishedEvent(run);
+    expect(run.code).toBe(1);
+    expect(fin.summary).toMatchObject({ copied: 23, changedDuringMigration: 1 });
+    const problems = Report.parse(JSON.parse(fs.readFileSync(d.report, 'utf8'))).problems;
+    expect(problems).toEqual([expect.objectContaining({ path: { display: lateName }, category: 'changed' })]);
+    expect(fs.existsSync(path.join(d.dst, lateName))).toBe(false);
   }, 120_000);
 
   it.runIf(isRoot)('unreadable files and directories are reported with the reason; the rest completes', () => {

@@ -124,7 +124,7 @@ describe('addon', () => {
           }),
       ),
     );
-    expect(results).toEqual(['futimens,seekData,seekHole,utimens,writeWhole', 'futimens,seekData,seekHole,utimens,writeWhole']);
+    expect(results).toEqual(['futimens,readWhole,seekData,seekHole,utimens,writeWhole', 'futimens,readWhole,seekData,seekHole,utimens,writeWhole']);
   });
 
   it('loads and works in the Node 24 agent runtime and in this Node', () => {
@@ -136,13 +136,13 @@ describe('addon', () => {
       process.dlopen(m, ${JSON.stringify(ADDON)}, os.constants.dlopen.RTLD_NOW);
       m.exports.utimens(Buffer.from(${JSON.stringify(file.toString())}), 1n, 2, 1767225600n, 999999999, true);
       const fd = fs.openSync(${JSON.stringify(file.toString())}, 'r');
-      console.log(process.versions.node.split('.')[0], String(fs.lstatSync(${JSON.stringify(file.toString())}, { bigint: true }).mtimeNs), m.exports.seekData(fd, 0), m.exports.seekHole(fd, 0), m.exports.seekData(fd, 1), typeof m.exports.writeWhole);`;
+      console.log(process.versions.node.split('.')[0], String(fs.lstatSync(${JSON.stringify(file.toString())}, { bigint: true }).mtimeNs), m.exports.seekData(fd, 0), m.exports.seekHole(fd, 0), m.exports.seekData(fd, 1), typeof m.exports.writeWhole, typeof m.exports.readWhole);`;
     for (const node of [runtime as string, process.execPath]) {
       const r = spawnSync(node, ['-e', script], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       const [major, ...rest] = r.stdout.trim().split(' ');
-      // writeWhole too: both binaries provide OpenSSL's SHA256 to addons.
-      expect(rest).toEqual(['1767225600999999999', '0', '1', '-1', 'function']);
+      // writeWhole and readWhole too: both binaries provide OpenSSL's SHA256 to addons.
+      expect(rest).toEqual(['1767225600999999999', '0', '1', '-1', 'function', 'function']);
       expect(node === process.execPath || major === '24').toBe(true);
     }
   });
