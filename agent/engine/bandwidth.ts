@@ -24,6 +24,11 @@ export class TokenBucket {
     return this.limit.windows.some((w) => (w.from <= w.to ? minute >= w.from && minute < w.to : minute >= w.from || minute < w.to));
   }
 
+  /** Returns what a take() counted for bytes that were not sent after all (they are taken again later). */
+  giveBack(bytes: number): void {
+    if (this.limit) this.tokens += bytes;
+  }
+
   async take(bytes: number): Promise<void> {
     if (!this.limit || !this.active()) return;
     const rate = this.limit.bytesPerSec;

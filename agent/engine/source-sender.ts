@@ -310,6 +310,7 @@ export class BatchSender {
       }
       if (n < 0) {
         this.out.shrink(off);
+        this.opts.bucket.giveBack(item.size); // the long way takes its own
         return false;
       }
       const meta = metaFromStatArray(WHOLE_STATS);

@@ -231,8 +231,11 @@ static int get_timespec(napi_env env, napi_value sec, napi_value nsec, const cha
   return 0;
 }
 
-/* Copies a Buffer/Uint8Array or string path into a NUL-terminated stack buffer. 0 or -1 after throwing. */
-static int get_path(napi_env env, napi_value v, char *out, size_t cap) {
+/*
+ * Copies a Buffer/Uint8Array or string path into a NUL-terminated stack buffer. 0 or -1 after throwing
+ * (ENAMETOOLONG named after the call that would have taken the path).
+ */
+static int get_path(napi_env env, napi_value v, char *out, size_t cap, const char *syscall) {
   bool is_buffer = false;
   if (napi_is_buffer(env, v, &is_buffer) != napi_ok) {
     throw_napi_failure(env, "napi_is_buffer");
@@ -246,7 +249,7 @@ static int get_path(napi_env env, napi_value v, char *out, size_t cap) {
       return -1;
     }
     if (len >= cap) {
-      throw_errno(env, ENAMETOOLONG, "utimensat");
+      throw_errno(env, ENAMETOOLONG, syscall);
       return -1;
     }
     if (len > 0 && memchr(data, 0, len) != NULL) {
@@ -272,7 +275,7 @@ static int get_path(napi_env env, napi_value v, char *out, size_t cap) {
     return -1;
   }
   if (len >= cap) {
-    throw_errno(env, ENAMETOOLONG, "utimensat");
+    throw_errno(env, ENAMETOOLONG, syscall);
     return -1;
   }
   size_t copied = 0;
@@ -304,7 +307,7 @@ static napi_value js_utimens(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   if (get_args(env, info, 6, argv) != 0) return NULL;
   char path[PATH_MAX];
-  if (get_path(env, argv[0], path, sizeof path) != 0) return NULL;
+  if (get_path(env, argv[0], path, sizeof path, "utimensat") != 0) return NULL;
   struct timespec ts[2];
   if (get_timespec(env, argv[1], argv[2], "atime", &ts[0]) != 0) return NULL;
   if (get_timespec(env, argv[3], argv[4], "mtime", &ts[1]) != 0) return NULL;
@@ -512,7 +515,7 @@ static napi_value js_write_whole(napi_env env, napi_callback_info info) {
   napi_value argv[15];
   if (get_args(env, info, 15, argv) != 0) return NULL;
   struct whole_file w;
-  if (get_path(env, argv[0], w.temp, sizeof w.temp) != 0 || get_path(env, argv[1], w.final_path, sizeof w.final_path) != 0) return NULL;
+  if (get_path(env, argv[0], w.temp, sizeof w.temp, "open") != 0 || get_path(env, argv[1], w.final_path, sizeof w.final_path, "rename") != 0) return NULL;
   void *data = NULL;
   if (get_buffer(env, argv[2], &data, &w.len) != 0) return NULL;
   w.data = data;
@@ -627,7 +630,7 @@ static napi_value js_read_whole(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   if (get_args(env, info, 6, argv) != 0) return NULL;
   char path[PATH_MAX];
-  if (get_path(env, argv[0], path, sizeof path) != 0) return NULL;
+  if (get_path(env, argv[0], path, sizeof path, "open") != 0) return NULL;
   void *out = NULL, *digest = NULL;
   size_t out_len = 0, digest_len = 0;
   if (get_buffer(env, argv[1], &out, &out_len) != 0) return NULL;

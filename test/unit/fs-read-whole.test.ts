@@ -77,6 +77,17 @@ it('never follows a symlink, and says when the file is gone', () => {
   expect(errnoOf(() => readWhole(b('missing'), Buffer.alloc(16), 0, 16, stats, digest))).toBe('ENOENT');
 });
 
+it('names the call a too-long path was meant for', () => {
+  const long = Buffer.from(`${dir}/${'d/'.repeat(2100)}f`);
+  let err: NodeJS.ErrnoException | undefined;
+  try {
+    readWhole(long, Buffer.alloc(16), 0, 16, stats, digest);
+  } catch (e) {
+    err = e as NodeJS.ErrnoException;
+  }
+  expect([err?.code, err?.syscall]).toEqual(['ENAMETOOLONG', 'open']);
+});
+
 it('does not wait for a writer when the name is now a FIFO', () => {
   expect(spawnSync('mkfifo', [path.join(dir, 'fifo')]).status).toBe(0);
   expect(readWhole(b('fifo'), Buffer.alloc(16), 0, 16, stats, digest)).toBe(ReadWholeStatus.notRegular);
