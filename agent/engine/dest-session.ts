@@ -221,7 +221,7 @@ export class DestSession {
 
   private keepWhole(f: OpenFile, parent: Buffer, data: Buffer): void {
     f.whole = { data: Buffer.from(data), parent };
-    if (!this.opts.readBack) f.digest = sha256Once('sha256', data, 'buffer'); // with read-back: hashed as it reads back
+    if (!this.opts.readBack) this.hashWritten(f, data, 0); // with read-back: hashed as it reads back
     f.received = data.length;
     this.opts.onBytes?.(data.length);
   }

@@ -15,6 +15,7 @@
 import { createHash, hash as sha256Once } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import fs from 'node:fs';
+import type { EntryMeta } from '../fs/api.ts';
 import type { Connection } from '../net/connection.ts';
 import { parseJsonPayload } from '../net/connection.ts';
 import { WireError } from '../net/wire-error.ts';
@@ -29,7 +30,7 @@ import { FrameType, MAX_CHUNK } from '../protocol/wire.ts';
 import type { CopyItem, ItemResult, WireMeta } from '../protocol/wire.ts';
 import type { TokenBucket } from './bandwidth.ts';
 import { describeError } from './errors.ts';
-import type { BatchAck } from './records.ts';
+import type { BatchAck, FileHeadFields } from './records.ts';
 import {
   FILE_END_OK_LENGTH,
   FLAG_INLINE,
@@ -314,12 +315,9 @@ export class BatchSender {
         return false;
       }
       const meta = metaFromStatArray(WHOLE_STATS);
-      const head = { batch: this.opts.batch, idx, flags: FLAG_INLINE, mode: meta.mode, uid: meta.uid, gid: meta.gid, atimeNs: meta.atimeNs, mtimeNs: meta.mtimeNs, size: n };
-      writeFileHead(buf, off, head, rel, n);
-      writeFileEndOk(buf, dataOff + n, this.opts.batch, idx, WHOLE_DIGEST);
+      writeFileHead(buf, off, this.fileHead(idx, meta, n, FLAG_INLINE), rel, n);
       this.out.shrink(dataOff + n + FILE_END_OK_LENGTH);
-      this.opts.onBytes?.(n);
-      this.outcomes.set(idx, { result: { id: item.id, status: 'ok', srcHash: WHOLE_DIGEST.toString('hex'), bytes: n, ...metaIfChanged(item, meta) }, sent: true });
+      this.endInline(idx, item, meta, buf, dataOff, n, WHOLE_DIGEST);
       return true;
     }
     this.keptChanging(idx, item);
@@ -345,7 +343,7 @@ export class BatchSender {
     }
     const meta = metaFromStats(before);
     const sparse = isSparse(meta);
-    const head = { batch: this.opts.batch, idx, flags: sparse ? FLAG_SPARSE : 0, mode: meta.mode, uid: meta.uid, gid: meta.gid, atimeNs: meta.atimeNs, mtimeNs: meta.mtimeNs, size };
+    const head = this.fileHead(idx, meta, size, sparse ? FLAG_SPARSE : 0);
     if (size <= INLINE_MAX && !sparse) {
       await this.opts.bucket.take(size);
       const { buf, off } = this.out.reserve(fileHeadLength(rel, size) + FILE_END_OK_LENGTH);
@@ -363,13 +361,21 @@ export class BatchSender {
         this.out.shrink(off);
         return false;
       }
-      const hash = sha256Once('sha256', buf.subarray(dataOff, dataOff + size), 'buffer');
-      writeFileEndOk(buf, dataOff + size, this.opts.batch, idx, hash);
-      this.opts.onBytes?.(size);
-      this.outcomes.set(idx, { result: { id: item.id, status: 'ok', srcHash: hash.toString('hex'), bytes: size, ...metaIfChanged(item, meta) }, sent: true });
+      this.endInline(idx, item, meta, buf, dataOff, size, sha256Once('sha256', buf.subarray(dataOff, dataOff + size), 'buffer'));
       return true;
     }
     return this.streamFile(idx, item, rel, fd, before, meta, head, sparse);
+  }
+
+  private fileHead(idx: number, meta: EntryMeta, size: number, flags: number): FileHeadFields {
+    return { batch: this.opts.batch, idx, flags, mode: meta.mode, uid: meta.uid, gid: meta.gid, atimeNs: meta.atimeNs, mtimeNs: meta.mtimeNs, size };
+  }
+
+  /** Ends an inline record whose n bytes are at buf[dataOff..] (room reserved): its SHA-256, progress, the outcome. */
+  private endInline(idx: number, item: CopyItem, meta: EntryMeta, buf: Buffer, dataOff: number, n: number, hash: Buffer): void {
+    writeFileEndOk(buf, dataOff + n, this.opts.batch, idx, hash);
+    this.opts.onBytes?.(n);
+    this.outcomes.set(idx, { result: { id: item.id, status: 'ok', srcHash: hash.toString('hex'), bytes: n, ...metaIfChanged(item, meta) }, sent: true });
   }
 
   /** Large or sparse files: head, 1 MiB data frames (only data segments when sparse), end. */
@@ -380,7 +386,7 @@ export class BatchSender {
     fd: number,
     before: fs.BigIntStats,
     meta: ReturnType<typeof metaFromStats>,
-    head: Parameters<typeof writeFileHead>[2],
+    head: FileHeadFields,
     sparse: boolean,
   ): Promise<boolean> {
     const size = meta.size;

@@ -85,6 +85,10 @@ function mountLost(path: Buffer, dev: bigint, expectedDev: bigint): FsError {
   );
 }
 
+function readBackDiffers(finalPath: Buffer): FsError {
+  return new FsError('hash-mismatch', `${relToDisplay(finalPath)} read back different from the source SHA-256; it was not put in place.`, { path: finalPath });
+}
+
 function checkDirDev(absDir: Buffer, expectedDev: bigint): void {
   const st = fs.lstatSync(absDir, LSTAT_OPTIONS);
   if (st.dev !== expectedDev) throw mountLost(absDir, st.dev, expectedDev);
@@ -312,7 +316,7 @@ export class AtomicFileWriter {
       if (chowned || mode !== this.created.mode) fs.fchmodSync(fd, mode); // after chown, which clears setuid/setgid
       this.readBackHash = options.readBack ? sha256Fd(fd, meta.size) : null;
       if (this.readBackHash && options.expectHash && !this.readBackHash.equals(options.expectHash)) {
-        throw new FsError('hash-mismatch', `${relToDisplay(finalPath)} read back different from the source SHA-256; it was not put in place.`, { path: finalPath });
+        throw readBackDiffers(finalPath);
       }
       setTimesFd(fd, meta.atimeNs, meta.mtimeNs); // after the read-back, which may set atime
       this.fd = -1;
@@ -414,12 +418,12 @@ export function writeWholeFile(destDir: Buffer, finalName: Buffer, data: Uint8Ar
   const mode = meta.mode & 0o7777;
   const flags = ((options.fsync ?? true) ? WriteWholeFlag.fsync : 0) | (options.readBack ? WriteWholeFlag.readBack : 0);
   const scratch = options.readBack ? scratchFor(data.length + 1) : null;
-  const owner = options.owner && isRoot ? { uid: meta.uid, gid: meta.gid } : null;
+  const chown = options.owner && isRoot;
   for (let attempt = 0; ; attempt++) {
     const tempPath = join(destDir, tempName());
     let status: number;
     try {
-      status = writeWhole(tempPath, finalPath, data, { create: (mode & 0o777) | 0o600, final: mode }, expectedDev, owner, meta.atimeNs, meta.mtimeNs, flags, options.expectHash ?? null, scratch);
+      status = writeWhole(tempPath, finalPath, data, (mode & 0o777) | 0o600, mode, expectedDev, chown ? meta.uid : -1, chown ? meta.gid : -1, meta.atimeNs, meta.mtimeNs, flags, options.expectHash ?? null, scratch);
     } catch (err) {
       const syscall = (err as NodeJS.ErrnoException).syscall;
       if (syscall === 'open' && isErrno(err, 'EEXIST') && attempt < 5) continue; // the temp name was taken: nothing was created
@@ -428,7 +432,7 @@ export function writeWholeFile(destDir: Buffer, finalName: Buffer, data: Uint8Ar
     }
     if (status === WriteWholeStatus.ok) return finalPath;
     if (status === WriteWholeStatus.otherDevice) throw mountLost(destDir, deviceOf(destDir), expectedDev);
-    if (status === WriteWholeStatus.readBackDiffers) throw new FsError('hash-mismatch', `${relToDisplay(finalPath)} read back different from the source SHA-256; it was not put in place.`, { path: finalPath });
+    if (status === WriteWholeStatus.readBackDiffers) throw readBackDiffers(finalPath);
     throw new FsError('io', `The temp file ${relToDisplay(tempPath)} is not a regular file.`, { path: tempPath });
   }
 }

@@ -211,15 +211,17 @@ export function canWriteWhole(): boolean {
 
 /**
  * The addon's one-call small-file write (ferry_fs.c writeWhole: its steps and the WriteWholeStatus it
- * returns); times in ns since the epoch. Only where canWriteWhole().
+ * returns); uid -1 keeps the new file's owner; times in ns since the epoch. Only where canWriteWhole().
  */
 export function writeWhole(
   tempPath: Buffer,
   finalPath: Buffer,
   data: Uint8Array,
-  modes: { create: number; final: number },
+  createMode: number,
+  finalMode: number,
   expectedDev: bigint,
-  owner: { uid: number; gid: number } | null,
+  uid: number,
+  gid: number,
   atimeNs: bigint,
   mtimeNs: bigint,
   flags: number,
@@ -230,7 +232,7 @@ export function writeWhole(
   const as = secPart(atimeNs);
   const ms = secPart(mtimeNs);
   // Callers check canWriteWhole() first.
-  return n.writeWhole!(tempPath, finalPath, data, modes.create, modes.final, expectedDev, owner?.uid ?? -1, owner?.gid ?? -1, as, nsecPart(atimeNs, as), ms, nsecPart(mtimeNs, ms), flags, expectHash, scratch);
+  return n.writeWhole!(tempPath, finalPath, data, createMode, finalMode, expectedDev, uid, gid, as, nsecPart(atimeNs, as), ms, nsecPart(mtimeNs, ms), flags, expectHash, scratch);
 }
 
 /** The fallback path of setTimes, exported so tests can check it while the addon is present. */
