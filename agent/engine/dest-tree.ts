@@ -69,12 +69,10 @@ export class DestTree {
 
   /** root/relDir as a verified directory, creating missing components. */
   ensureDir(relDir: Buffer): Buffer {
-    try {
-      const abs = this.dirs.verifyDir(relDir);
-      this.sweepOnce(relDir, abs);
-      return abs;
-    } catch (err) {
-      if (!isErrno(err, 'ENOENT') && (err as FsError).errno !== 'ENOENT') throw err;
+    const found = this.dirs.findDir(relDir);
+    if (found) {
+      this.sweepOnce(relDir, found);
+      return found;
     }
     // Walk down from the root, creating what is missing.
     let parentAbs = this.dirs.verifyDir(Buffer.alloc(0));
@@ -84,11 +82,8 @@ export class DestTree {
       const end = slash < 0 ? relDir.length : slash;
       const prefix = relDir.subarray(0, end);
       const name = relDir.subarray(start, end);
-      let abs: Buffer;
-      try {
-        abs = this.dirs.verifyDir(prefix);
-      } catch (err) {
-        if ((err as FsError).errno !== 'ENOENT') throw err;
+      let abs = this.dirs.findDir(prefix);
+      if (!abs) {
         this.guard.checkDev();
         createDirSafe(parentAbs, Buffer.from(name), this.dev);
         abs = joinRel(this.root, prefix);
@@ -231,12 +226,7 @@ export class DestTree {
   parentOfExisting(rel: Buffer): [Buffer | null, Buffer] {
     validateRelPath(rel);
     const [parent, name] = splitParent(rel);
-    try {
-      return [this.dirs.verifyDir(parent), name];
-    } catch (err) {
-      if ((err as FsError).errno === 'ENOENT') return [null, name];
-      throw err;
-    }
+    return [this.dirs.findDir(parent), name];
   }
 
   /** Removes root/rel (a directory with everything in it), never following symlinks. */

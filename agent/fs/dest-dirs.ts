@@ -12,7 +12,7 @@ import { majorMinorOf } from './mountinfo.ts';
 import { joinRel, relToDisplay } from './relpath.ts';
 
 const SLASH = 0x2f;
-const LSTAT_OPTIONS = { bigint: true } as const;
+const LSTAT_OPTIONS = { bigint: true, throwIfNoEntry: false } as const;
 
 export class DestDirs {
   readonly root: Buffer;
@@ -30,8 +30,20 @@ export class DestDirs {
   /**
    * The absolute path of root/relDir after checking that it and every parent up to the root is a real
    * directory on the expected device. relDir must already be a validated relPath (empty = the root).
+   * A missing component is an FsError 'io' with errno ENOENT (findDir says it without throwing).
    */
   verifyDir(relDir: Buffer): Buffer {
+    const abs = this.findDir(relDir);
+    if (abs) return abs;
+    const missing = joinRel(this.root, relDir);
+    throw new FsError('io', `"${relToDisplay(missing)}" does not exist.`, { path: missing, errno: 'ENOENT' });
+  }
+
+  /**
+   * Like verifyDir, but null when a component does not exist (the destination creates directories as
+   * their first file arrives, so this is the normal case once per directory: no exception for it).
+   */
+  findDir(relDir: Buffer): Buffer | null {
     const hit = this.verified.get(relDir.toString('latin1'));
     if (hit) return hit;
     if (relDir.length === 0) return this.checkOne(relDir);
@@ -43,12 +55,12 @@ export class DestDirs {
         break;
       }
     }
-    if (known < 0 && !this.verified.has('')) this.checkOne(relDir.subarray(0, 0));
+    if (known < 0 && !this.verified.has('') && !this.checkOne(relDir.subarray(0, 0))) return null;
     let start = known < 0 ? 0 : known + 1;
     for (;;) {
       const slash = relDir.indexOf(SLASH, start);
       if (slash < 0) return this.checkOne(relDir);
-      this.checkOne(relDir.subarray(0, slash));
+      if (!this.checkOne(relDir.subarray(0, slash))) return null;
       start = slash + 1;
     }
   }
@@ -69,14 +81,16 @@ export class DestDirs {
     for (const k of this.verified.keys()) if (k === key || k.startsWith(below)) this.verified.delete(k);
   }
 
-  private checkOne(rel: Buffer): Buffer {
+  /** root/rel checked as a directory on the device; null when it does not exist. */
+  private checkOne(rel: Buffer): Buffer | null {
     const abs = joinRel(this.root, rel);
-    let st: fs.BigIntStats;
+    let st: fs.BigIntStats | undefined;
     try {
       st = fs.lstatSync(abs, LSTAT_OPTIONS);
     } catch (err) {
       throw classify(err, abs);
     }
+    if (!st) return null;
     if (st.isSymbolicLink() || !st.isDirectory()) {
       throw new FsError('not-a-directory', `"${relToDisplay(abs)}" is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}; Ferry does not write through it.`, {
         path: abs,

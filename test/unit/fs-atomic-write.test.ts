@@ -11,6 +11,7 @@ import { DestDirs } from '../../agent/fs/dest-dirs.ts';
 import { FsError } from '../../agent/fs/errors.ts';
 import { statEntry } from '../../agent/fs/meta.ts';
 import { ensureNativeBuilt, pseudoRandom } from '../helpers/make-tree.ts';
+import { fsErrorOf } from '../helpers/fs-errors.ts';
 
 let dir = '';
 let dev = 0n;
@@ -182,6 +183,21 @@ describe('DestDirs', () => {
     expect(code(() => new DestDirs(Buffer.from(dir), dev + 1n).verifyDir(Buffer.from('real')))).toBe('mount-lost');
     dirs.remember(Buffer.from('real/new'));
     expect(dirs.verifyDir(Buffer.from('real/new')).toString()).toBe(path.join(dir, 'real/new'));
+  });
+
+  it('findDir says null for a missing component and still refuses what is unsafe', () => {
+    fs.mkdirSync(b('here'));
+    fs.symlinkSync('here', b('alias'));
+    const dirs = new DestDirs(Buffer.from(dir), dev);
+    expect(dirs.findDir(Buffer.from('gone'))).toBeNull();
+    expect(dirs.findDir(Buffer.from('gone/deeper'))).toBeNull();
+    expect(dirs.findDir(Buffer.from('here/gone'))).toBeNull();
+    const missing = fsErrorOf(() => dirs.verifyDir(Buffer.from('here/gone')));
+    expect([missing.code, missing.errno, missing.message]).toEqual(['io', 'ENOENT', `"${path.join(dir, 'here/gone')}" does not exist.`]);
+    fs.mkdirSync(b('here', 'gone'));
+    expect(dirs.findDir(Buffer.from('here/gone'))?.toString()).toBe(path.join(dir, 'here/gone'));
+    expect(code(() => dirs.findDir(Buffer.from('alias/x')))).toBe('not-a-directory');
+    expect(code(() => new DestDirs(Buffer.from(dir), dev + 1n).findDir(Buffer.from('gone')))).toBe('mount-lost');
   });
 
   it('a symlinked root component is refused too', () => {
