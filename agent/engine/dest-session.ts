@@ -23,6 +23,7 @@ import type { EntryMeta } from '../fs/api.ts';
 import type { Connection } from '../net/connection.ts';
 import { WireError } from '../net/wire-error.ts';
 import { FrameType, MAX_CHUNK } from '../protocol/wire.ts';
+import { keptBytes } from '../net/frames.ts';
 import type { Frame } from '../net/frames.ts';
 import type { DestTree } from './dest-tree.ts';
 import { describeError } from './errors.ts';
@@ -96,7 +97,7 @@ export class DestSession {
     try {
       switch (f.type) {
         case FrameType.fileHead:
-          return this.onHead(f.payload);
+          return this.onHead(f);
         case FrameType.rangeHead:
           return this.onRangeHead(f.payload);
         case FrameType.fileData:
@@ -168,8 +169,8 @@ export class DestSession {
     this.open.set(idx, f);
   }
 
-  private onHead(p: Buffer): void {
-    const h = readFileHead(p);
+  private onHead(frame: Frame): void {
+    const h = readFileHead(frame.payload);
     this.checkRel(h.rel);
     const meta = fileMeta(h.size, h.mode & 0o7777, h.uid, h.gid, h.atimeNs, h.mtimeNs);
     const sparse = (h.flags & FLAG_SPARSE) !== 0;
@@ -178,7 +179,7 @@ export class DestSession {
     try {
       const [parent, name] = this.tree.parentOf(f.rel);
       f.name = Buffer.from(name);
-      if (h.flags & FLAG_INLINE && h.inline && !sparse) return this.keepWhole(f, parent, h.inline);
+      if (h.flags & FLAG_INLINE && h.inline && !sparse) return this.keepWhole(f, parent, keptBytes(frame, h.inline));
       f.writer = new AtomicFileWriter(parent, this.tree.dev, { sparse, mode: meta.mode });
       if (h.flags & FLAG_INLINE && h.inline) this.write(f, h.inline, 0);
     } catch (err) {
@@ -219,8 +220,9 @@ export class DestSession {
     }
   }
 
+  /** A small file that came whole in its head waits for its end record; data is the file's own (keptBytes). */
   private keepWhole(f: OpenFile, parent: Buffer, data: Buffer): void {
-    f.whole = { data: Buffer.from(data), parent };
+    f.whole = { data, parent };
     if (!this.opts.readBack) this.hashWritten(f, data, 0); // with read-back: hashed as it reads back
     f.received = data.length;
     this.opts.onBytes?.(data.length);

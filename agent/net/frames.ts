@@ -29,6 +29,15 @@ const SPARE_MIN = 64 * 1024;
 const MAX_SPARES = 8;
 const spares: Buffer[] = [];
 
+/**
+ * Bytes of a frame's payload that a handler keeps after it returns: a copy when the frame was
+ * assembled in a spare buffer (recycled for the next frame), else the view itself (socket chunks
+ * and frames assembled in their own buffer are never reused; a kept view pins that one chunk).
+ */
+export function keptBytes(frame: Frame, bytes: Buffer): Buffer {
+  return frame.spare ? Buffer.from(bytes) : bytes;
+}
+
 /** Gives a delivered frame's spare buffer back for the next frame (call once its handler returned). */
 export function recycleFrame(frame: Frame): void {
   if (frame.spare && spares.length < MAX_SPARES) spares.push(frame.spare);

@@ -3,7 +3,7 @@
 // that ends mid-frame.
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder, encodeFrame, recycleFrame } from '../../agent/net/frames.ts';
+import { FrameDecoder, encodeFrame, keptBytes, recycleFrame } from '../../agent/net/frames.ts';
 import type { Frame } from '../../agent/net/frames.ts';
 import { WireError } from '../../agent/net/wire-error.ts';
 import { MAX_CHUNK } from '../../agent/protocol/wire.ts';
@@ -52,13 +52,34 @@ describe('FrameDecoder', () => {
       for (const f of decoder.push(piece)) {
         if (!first) {
           first = f;
-          copy = Buffer.from(f.payload);
+          copy = keptBytes(f, f.payload);
         }
         recycleFrame(f);
       }
     }
     expect(copy.equals(a)).toBe(true);
     expect(first?.payload.equals(a)).toBe(false);
+  });
+
+  it('keptBytes of a frame in its own buffer or a socket chunk is the view itself, and it stays valid', () => {
+    const small = randomBytes(5000);
+    const spanning = randomBytes(30_000);
+    const later = randomBytes(100_000);
+    const decoder = new FrameDecoder();
+    const kept: Buffer[] = [];
+    const stream = Buffer.concat([encodeFrame(1, small), encodeFrame(2, spanning), encodeFrame(3, later)]);
+    for (const piece of pieces(stream, 16 * 1024)) {
+      for (const f of decoder.push(piece)) {
+        if (f.type !== 3) {
+          const k = keptBytes(f, f.payload);
+          expect(f.spare).toBeUndefined();
+          expect(k).toBe(f.payload); // no copy
+          kept.push(k);
+        }
+        recycleFrame(f);
+      }
+    }
+    expect(kept.map(sha)).toEqual([sha(small), sha(spanning)]);
   });
 
   it('refuses an oversized length from its 4 bytes, and a stream that ends mid-frame', () => {
