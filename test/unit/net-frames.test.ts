@@ -47,7 +47,7 @@ describe('FrameDecoder', () => {
     const b = randomBytes(100_000);
     const decoder = new FrameDecoder();
     let first: Frame | undefined;
-    let copy = Buffer.alloc(0);
+    let copy: Buffer = Buffer.alloc(0);
     for (const piece of pieces(Buffer.concat([encodeFrame(1, a), encodeFrame(2, b)]), 16 * 1024)) {
       for (const f of decoder.push(piece)) {
         if (!first) {
