@@ -261,6 +261,11 @@ export class Agent {
         return { ok: true as const };
       },
       'task.status': ({ taskId }) => this.coordinator(taskId).status(),
+      'task.wait': async ({ taskId, waitMs }) => {
+        const c = this.coordinator(taskId);
+        await c.untilFinal(waitMs);
+        return c.status();
+      },
       'task.pause': ({ taskId }) => {
         const c = this.coordinator(taskId);
         c.pause();

@@ -175,6 +175,8 @@ export class Coordinator {
   private destRR = 0;
   private statsCache: { at: number; validMs: number; value: TaskStatus['progress'] } | null = null;
   private pumping = false;
+  /** task.wait callers, woken when the task becomes final. */
+  private readonly finalWaiters = new Set<() => void>();
 
   constructor(opts: CoordinatorOptions) {
     this.spec = opts.spec;
@@ -229,9 +231,29 @@ export class Coordinator {
   close(): void {
     for (const w of this.workers) w.conn.close(null);
     this.journal.close();
+    for (const wake of [...this.finalWaiters]) wake(); // their status call fails now, not waitMs later
   }
 
   // ---------------------------------------------------------------- status and commands
+
+  /** Resolves once the task is final, or after ms, whichever comes first (never rejects). */
+  untilFinal(ms: number): Promise<void> {
+    if (this.isFinal()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.finalWaiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      timer.unref();
+      this.finalWaiters.add(wake);
+    });
+  }
+
+  private wakeIfFinal(): void {
+    if (this.isFinal()) for (const wake of [...this.finalWaiters]) wake();
+  }
 
   status(): TaskStatus {
     return {
@@ -358,6 +380,7 @@ export class Coordinator {
   private setState(s: TaskState): void {
     this.state = s;
     this.journal.set('state', s);
+    this.wakeIfFinal();
   }
 
   private setPhase(p: TaskPhase): void {
@@ -390,6 +413,7 @@ export class Coordinator {
     } catch {
       // the failure itself is what the operator needs to see
     }
+    this.wakeIfFinal();
     this.onFinished?.(this.status());
   }
 

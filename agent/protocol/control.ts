@@ -52,6 +52,8 @@ export type ControlResponse = z.infer<typeof ControlResponse>;
 
 const Endpoint = z.object({ host: z.string(), port: z.number().int().min(1).max(65535), fingerprint: z.string() });
 const TaskRef = z.object({ taskId: z.string() });
+/** Longest task.wait (a watcher should still hear from the agent now and then). */
+export const MAX_TASK_WAIT_MS = 10_000;
 
 export const AgentInfo = z.object({
   agentId: z.string(),
@@ -102,6 +104,11 @@ export const controlMethods = {
   },
   'task.leave': { params: TaskRef, result: z.object({ ok: z.literal(true) }) },
   'task.status': { params: TaskRef, result: TaskStatus },
+  /**
+   * The status once the task is final or waitMs has passed, whichever comes first: a watcher polls
+   * with it and learns of the end at once, not up to a poll interval later.
+   */
+  'task.wait': { params: TaskRef.extend({ waitMs: z.number().int().min(0).max(MAX_TASK_WAIT_MS) }), result: TaskStatus },
   'task.pause': { params: TaskRef, result: TaskStatus },
   'task.resume': { params: TaskRef, result: TaskStatus },
   'task.cancel': { params: TaskRef, result: TaskStatus },

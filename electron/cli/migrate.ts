@@ -127,9 +127,11 @@ async function watch(agents: Record<string, ManagedAgent>, taskId: string, view:
       if (why) throw new Error(`${why}. Fix the cause and run the same command again to resume.`);
     }
     try {
-      const s = await (await coordinator.ready()).call('task.status', { taskId });
+      // Answers at once when the task ends, else after POLL_MS with the progress so far.
+      const s = await (await coordinator.ready()).call('task.wait', { taskId, waitMs: POLL_MS });
       view.update(s);
       if (s.state === 'done' || s.state === 'failed' || s.state === 'cancelled') return s;
+      continue;
     } catch (err) {
       if (interrupted()) return null;
       // The coordinator is restarting: the next poll reaches the new process.

@@ -266,14 +266,33 @@ async function watch(
     if (opts.signal?.aborted) return null;
     try {
       await beforePoll();
-      const s = await coordinator.call('task.status', { taskId: layout.spec.taskId });
+      // Answers at once when the task ends, else after pollMs with the progress so far.
+      const s = await unlessAborted(coordinator.call('task.wait', { taskId: layout.spec.taskId, waitMs: pollMs }), opts.signal);
+      if (s === 'aborted') return null;
       emit({ type: 'status', status: s });
       if (s.state === 'done' || s.state === 'failed' || s.state === 'cancelled') return s;
+      continue;
     } catch (err) {
       // A link that gave up (or was refused for good) ends the watch; a drop is retried.
       if (coordinator.state === 'failed' || coordinator.state === 'closed') throw err;
     }
     await sleep(pollMs, opts.signal);
+  }
+}
+
+/** The promise's value, or 'aborted' as soon as the signal fires (a later value is dropped). */
+async function unlessAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T | 'aborted'> {
+  if (!signal) return p;
+  if (signal.aborted) return 'aborted';
+  let onAbort = (): void => undefined;
+  const abort = new Promise<'aborted'>((resolve) => {
+    onAbort = () => resolve('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([p, abort]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }
 

@@ -173,8 +173,18 @@ describe('large files as ranges across agents', () => {
     expect(some.state).toBe('running');
     const staged = leftovers(dst);
     expect(staged).toHaveLength(1);
+    // task.wait: while the task runs it answers after waitMs, with the progress so far...
+    const waitedFrom = Date.now();
+    const running = await controls.coordinator.call('task.wait', { taskId, waitMs: 300 });
+    expect([running.state, Date.now() - waitedFrom >= 290]).toEqual(['running', true]);
+    expect(running.progress.bytesDone).toBeGreaterThanOrEqual(some.progress.bytesDone);
+    // ...and once it ends, at once (a wait of 10 s pending while the task is cancelled).
+    const waiting = controls.coordinator.call('task.wait', { taskId, waitMs: 10_000 });
     const cancelled = await controls.coordinator.call('task.cancel', { taskId });
     expect(cancelled.state).toBe('cancelled');
+    const cancelledAt = Date.now();
+    expect((await waiting).state).toBe('cancelled');
+    expect(Date.now() - cancelledAt).toBeLessThan(5000);
     // The destinations remove it once their own writing has stopped.
     const until = Date.now() + 10_000;
     while (leftovers(dst).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
