@@ -5,10 +5,7 @@
  *          small files in batches, large files one per job, files over rangeSize as ranges (one
  *          job each, spread over all workers, then a commit: ranges.ts); probes of the
  *          destination first when the mode needs them (incremental, overwrite policy);
- *   links  later names of hard-link groups become links to the first name (destination workers);
- *   mirror destination directories are listed; extras are deleted (mirror) or just recorded;
- *   dirs   directories get their metadata, deepest first, the root last (after all contents);
- *   verify 'full' only: both trees are listed again with hashes and compared entry by entry;
+ *   links, mirror, dirs, verify   walks over the journal (tree-phases.ts);
  *   report the report is written; workers are told the task is over.
  * Work is pulled by capacity (each worker has a few job slots), so a slow worker simply gets less;
  * a lost worker's jobs go back to the front of their queues. Nothing in flight is journaled: after a
@@ -26,24 +23,20 @@ import { FrameType } from '../protocol/wire.ts';
 import { WireError } from '../net/wire-error.ts';
 import { EntryFilter } from './filters.ts';
 import { decide, needsProbe } from './decide.ts';
-import { D, E, Journal, V, X, blob, num, rowToEntry, str } from './journal.ts';
+import { D, E, Journal, num, rowToEntry } from './journal.ts';
 import type { EntryRow } from './journal.ts';
 import { computeSummary, passedOf, writeReport } from './report-writer.ts';
 import { b64, childRel, depthOf, metaSig, unb64 } from './wire-meta.ts';
-import { TEMP_PREFIX } from '../fs/atomic-write.ts';
-import { startsWithBytes } from '../fs/relpath.ts';
-import { compareEntry, compareDir } from './verify.ts';
 import { RangePlanner } from './ranges.ts';
-import type { CommitWork, Discard, RangeWork, RangedFile } from './ranges.ts';
+import { TreePhases } from './tree-phases.ts';
+import { DEST_SLOTS, DIRS_PER_LIST_JOB, ITEMS_PER_JOB, LIST_SLOTS } from './coordinator-jobs.ts';
+import type { Job, JobKind, QueuedFile, WorkerLink } from './coordinator-jobs.ts';
+import type { CommitWork, RangeWork } from './ranges.ts';
 
 const SMALL_BATCH_FILES = 256;
 const SMALL_BATCH_BYTES = 8 * 1024 * 1024;
 /** Files above this travel alone in their job. */
 const LARGE_FILE = 64 * 1024 * 1024;
-const LIST_SLOTS = 2;
-const DEST_SLOTS = 4;
-const DIRS_PER_LIST_JOB = 16;
-const ITEMS_PER_JOB = 512;
 const MAX_ATTEMPTS = 3;
 /**
  * At most this many files wait in memory to be copied; the others stay in the journal (state
@@ -52,28 +45,11 @@ const MAX_ATTEMPTS = 3;
  */
 const READY_MAX = positiveIntFromEnv('FERRY_READY_MAX') ?? 20_000;
 const REFILL_PAGE = Math.max(1, Math.floor(READY_MAX / 5));
-const TEMP = Buffer.from(TEMP_PREFIX);
 
 /** A tuning knob from the environment (tests set a small ready queue to exercise the refill). */
 function positiveIntFromEnv(name: string): number | null {
   const v = Number(process.env[name]);
   return Number.isInteger(v) && v > 0 ? v : null;
-}
-
-type JobKind = 'list' | 'copy' | 'commit' | 'discard' | 'probe' | 'link' | 'dirs' | 'delete' | 'mlist' | 'vsrc' | 'vdst';
-
-/**
- * A file waiting to be copied, with what a copy job needs, so the hot path never reads the journal
- * back: handing out a job and taking in its results cost one UPDATE per file.
- */
-interface QueuedFile extends RangedFile {
-  id: number;
-  /** The copy item as sent (rel in base64, kind, size, skipIfHash in checksum mode). */
-  item: CopyItem;
-  /** Size, times, mode and owner as listed (metaSig): a result with other meta gets it journaled. */
-  sig: string;
-  /** Copied as ranges (ranges.ts). */
-  split: boolean;
 }
 
 function workerKey(w: { role: string; agentId: string }): string {
@@ -82,33 +58,6 @@ function workerKey(w: { role: string; agentId: string }): string {
 
 function isLarge(f: QueuedFile): boolean {
   return f.split || (f.item.size > LARGE_FILE && f.item.kind === 'file');
-}
-
-interface WorkerLink {
-  conn: Connection;
-  agentId: string;
-  role: 'source' | 'destination';
-  data: DataTarget | null;
-  isRoot: boolean;
-  jobs: Set<number>;
-}
-
-interface Job {
-  id: number;
-  kind: JobKind;
-  worker: WorkerLink;
-  /** Entry ids (copy, probe, link), dir ids (list kinds, dirs), or extras rels (delete). */
-  ids: number[];
-  /** Copy jobs: the files, to requeue them and to read their results against. */
-  files?: QueuedFile[];
-  rels?: Buffer[];
-  dest?: WorkerLink;
-  /** A copy job of one range of a large file. */
-  range?: RangeWork;
-  /** A commit job: large files whose ranges are all verified. */
-  commits?: CommitWork[];
-  /** A discard job: staging files of attempts that ended. */
-  discards?: Discard[];
 }
 
 export interface CoordinatorOptions {
@@ -168,10 +117,8 @@ export class Coordinator {
    */
   private spill: { after: number } | null = null;
   private maxQueuedId = 0;
-  /** Cursor of the current post-copy phase (dirs by id / entries by id / dirs by depth). */
-  private cursor = { depth: Number.MAX_SAFE_INTEGER, id: 0, exhausted: false };
-  private phaseRetry: number[] = [];
-  private extrasQueue: Buffer[] = [];
+  /** The phases after the copy: links, mirror, dirs, verify. */
+  private readonly tree: TreePhases;
   private destRR = 0;
   private statsCache: { at: number; validMs: number; value: TaskStatus['progress'] } | null = null;
   private pumping = false;
@@ -186,6 +133,17 @@ export class Coordinator {
     this.journal = new Journal(opts.dir);
     this.ranges = new RangePlanner(this.journal, this.spec.taskId, this.token, this.spec.rangeSize);
     this.filter = new EntryFilter(this.spec);
+    this.tree = new TreePhases({
+      journal: this.journal,
+      spec: this.spec,
+      filter: this.filter,
+      sources: () => this.sources(),
+      destinations: () => this.destinations(),
+      jobsOf: (w, kind) => this.jobsOf(w, kind),
+      busy: () => this.jobs.size > 0,
+      startJob: (kind, w, ids, extra) => this.startJob(kind, w, ids, extra),
+      send: (w, msg) => this.send(w, msg),
+    });
     this.probe = needsProbe(this.spec);
     const j = this.journal;
     const fresh = j.get('spec') === null;
@@ -278,29 +236,8 @@ export class Coordinator {
     // of entries counting costs at most 10 % of the coordinator (1,000,000 entries: figures up to about
     // 5 s old).
     if (this.statsCache && !this.isFinal() && now - this.statsCache.at < this.statsCache.validMs) return this.statsCache.value;
-    const p = { dirsListed: 0, dirsPending: 0, entriesFound: 0, filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, filesCopied: 0, bytesCopied: 0, problems: 0 };
-    for (const r of this.journal.q('SELECT state, count(*) AS n, coalesce(sum(size), 0) AS b, sum(copied) AS c, coalesce(sum(copied * size), 0) AS cb FROM entries GROUP BY state').all()) {
-      const st = num(r.state);
-      if (st === E.FILTERED) continue;
-      const n = num(r.n);
-      const b = num(r.b);
-      p.entriesFound += n;
-      p.filesTotal += n;
-      p.bytesTotal += b;
-      if (st !== E.NEW && st !== E.PENDING && st !== E.LINK) {
-        p.filesDone += n;
-        p.bytesDone += b;
-      }
-      if (st === E.FAILED || st === E.CHANGED || st === E.SKIPPED) p.problems += n;
-      p.filesCopied += num(r.c);
-      p.bytesCopied += num(r.cb);
-    }
-    p.bytesDone += this.ranges.pendingVerifiedBytes(E.PENDING);
-    for (const r of this.journal.q('SELECT state, count(*) AS n FROM dirs GROUP BY state').all()) {
-      if (num(r.state) === D.PENDING) p.dirsPending += num(r.n);
-      else p.dirsListed += num(r.n);
-      p.entriesFound += num(r.n);
-    }
+    const p = this.journal.countProgress();
+    p.bytesDone += this.ranges.pendingVerifiedBytes(E.PENDING); // ranges verified of files still pending
     this.statsCache = { at: now, validMs: Math.max(1000, 10 * (Date.now() - now)), value: p };
     return p;
   }
@@ -385,8 +322,7 @@ export class Coordinator {
 
   private setPhase(p: TaskPhase): void {
     this.phase = p;
-    this.cursor = { depth: Number.MAX_SAFE_INTEGER, id: 0, exhausted: false };
-    this.phaseRetry = [];
+    this.tree.reset();
     this.journal.set('phase', p);
     this.journal.set('step', '');
   }
@@ -525,11 +461,8 @@ export class Coordinator {
       case 'discard':
         this.ranges.discards.unshift(...(job.discards ?? []));
         break;
-      case 'delete':
-        this.extrasQueue.unshift(...(job.rels ?? []));
-        break;
       default:
-        this.phaseRetry.push(...job.ids);
+        this.tree.requeue(job);
     }
   }
 
@@ -559,7 +492,7 @@ export class Coordinator {
       case 'applied':
         this.endJob(job);
         if (job.kind === 'commit') this.onCommitted(job, msg.results);
-        else this.onApplied(job, msg.results);
+        else this.tree.onApplied(job, msg.results);
         break;
       case 'retry':
         this.requeue(job);
@@ -626,10 +559,7 @@ export class Coordinator {
     try {
       for (let guard = 0; guard < 20 && this.state === 'running'; guard++) {
         if (this.phase === 'copy') this.dispatchCopyPhase();
-        else if (this.phase === 'links') this.dispatchLinks();
-        else if (this.phase === 'mirror') this.dispatchMirror();
-        else if (this.phase === 'dirs') this.dispatchDirs();
-        else if (this.phase === 'verify') this.dispatchVerify();
+        else this.tree.dispatch(this.phase);
         if (!this.phaseIdle()) break;
         if (!this.advance()) break;
       }
@@ -740,21 +670,15 @@ export class Coordinator {
     switch (this.phase) {
       case 'copy':
         return this.dirQueue.length === 0 && this.probeQueue.length === 0 && this.readyQueue.length === 0 && this.largeQueue.length === 0 && this.ranges.idle && this.spill === null;
-      case 'mirror':
-        return this.cursor.exhausted && this.phaseRetry.length === 0 && this.extrasQueue.length === 0;
       default:
-        return this.cursor.exhausted && this.phaseRetry.length === 0;
+        return this.tree.idle(this.phase);
     }
   }
 
   /** Moves to the next phase; false when there is nothing more to do right now. */
   private advance(): boolean {
     const next: Record<TaskPhase, TaskPhase> = { copy: 'links', links: 'mirror', mirror: 'dirs', dirs: 'verify', verify: 'report', report: 'done', done: 'done' };
-    if (this.phase === 'verify' && this.journal.get('step') === 'src') {
-      this.journal.set('step', 'dst');
-      this.cursor = { depth: Number.MAX_SAFE_INTEGER, id: 0, exhausted: false };
-      return true;
-    }
+    if (this.phase === 'verify' && this.tree.nextVerifyStep()) return true;
     let p = next[this.phase];
     if (p === 'mirror' && !this.spec.mirror) p = 'dirs';
     if (p === 'dirs' && this.spec.dryRun) p = 'verify';
@@ -769,13 +693,7 @@ export class Coordinator {
       return false;
     }
     this.setPhase(p);
-    if (p === 'verify') {
-      this.journal.tx(() => {
-        this.journal.q('UPDATE entries SET v_state = NULL, v_reason = NULL, vs_hash = NULL, vs_meta = NULL').run();
-        this.journal.q('UPDATE dirs SET v_state = NULL, v_reason = NULL').run();
-      });
-      this.journal.set('step', 'src');
-    }
+    if (p === 'verify') this.tree.startVerify();
     return true;
   }
 
@@ -796,8 +714,7 @@ export class Coordinator {
   // ---------------------------------------------------------------- copy phase: results
 
   private onListed(job: Job, msg: Extract<WorkerMessage, { t: 'listed' }>): void {
-    if (job.kind === 'mlist' || job.kind === 'vdst') return this.onDestListed(job, msg);
-    if (job.kind === 'vsrc') return this.onSourceRescan(msg);
+    if (job.kind === 'mlist' || job.kind === 'vdst' || job.kind === 'vsrc') return this.tree.onListed(job, msg);
     const j = this.journal;
     const dirRel = j.dirRel(msg.dir);
     if (dirRel === null) return;
@@ -1045,210 +962,6 @@ export class Coordinator {
   private countBytes(w: WorkerLink, bytes: number): void {
     if (bytes > 0) this.workerBytes.set(workerKey(w), (this.workerBytes.get(workerKey(w)) ?? 0) + bytes);
   }
-
-  // ---------------------------------------------------------------- links, dirs, mirror, verify
-
-  /** Next page of the current phase's cursor, or [] when exhausted. */
-  private nextPage(sql: string, params: (number | Buffer)[], keyOf: (r: Record<string, unknown>) => { depth?: number; id: number }): Record<string, unknown>[] {
-    if (this.cursor.exhausted) return [];
-    const rows = this.journal.q(sql).all(...params) as Record<string, unknown>[];
-    if (rows.length === 0) {
-      this.cursor.exhausted = true;
-      return [];
-    }
-    const last = keyOf(rows[rows.length - 1] as Record<string, unknown>);
-    this.cursor.id = last.id;
-    if (last.depth !== undefined) this.cursor.depth = last.depth;
-    return rows;
-  }
-
-  private dispatchLinks(): void {
-    for (const d of this.destinations()) {
-      while (this.jobsOf(d, 'link') < DEST_SLOTS) {
-        const rows = this.takeLinkRows();
-        if (rows.length === 0) return;
-        const items: { id: number; rel: string; target: string }[] = [];
-        const ids: number[] = [];
-        this.journal.tx(() => {
-          for (const r of rows) {
-            const id = num(r.id as number);
-            const primaryState = num(r.pstate as number);
-            if (![E.VERIFIED, E.COPIED, E.UNCHANGED, E.KEPT].includes(primaryState as 3)) {
-              this.journal.setEntryState(id, E.FAILED, 'link-target-failed', 'Not linked: the first name of its hard-link group was not copied.');
-              continue;
-            }
-            ids.push(id);
-            items.push({ id, rel: b64(blob(r.rel as Uint8Array)), target: b64(blob(r.prel as Uint8Array)) });
-          }
-        });
-        if (items.length === 0) continue;
-        const job = this.startJob('link', d, ids);
-        this.send(d, { t: 'link', job: job.id, items });
-      }
-    }
-  }
-
-  private takeLinkRows(): Record<string, unknown>[] {
-    if (this.phaseRetry.length > 0) {
-      const ids = this.phaseRetry.splice(0, ITEMS_PER_JOB);
-      return ids.map((id) => this.journal.q('SELECT e.id, e.rel, p.rel AS prel, p.state AS pstate FROM entries e JOIN entries p ON p.id = e.link_to WHERE e.id = ?').get(id)).filter((r): r is NonNullable<typeof r> => r !== undefined);
-    }
-    return this.nextPage(
-      'SELECT e.id, e.rel, p.rel AS prel, p.state AS pstate FROM entries e JOIN entries p ON p.id = e.link_to WHERE e.state = ? AND e.id > ? ORDER BY e.id LIMIT ?',
-      [E.LINK, this.cursor.id, ITEMS_PER_JOB],
-      (r) => ({ id: num(r.id as number) }),
-    );
-  }
-
-  private dispatchDirs(): void {
-    // Strictly deepest first: one job at a time, so a parent never gets its times before a child is created.
-    const d = this.destinations()[0];
-    if (!d || this.jobs.size > 0) return;
-    let rows: Record<string, unknown>[];
-    if (this.phaseRetry.length > 0) {
-      const ids = this.phaseRetry.splice(0);
-      rows = ids.map((id) => this.journal.q('SELECT id, rel, depth, meta FROM dirs WHERE id = ?').get(id)).filter((r): r is NonNullable<typeof r> => r !== undefined);
-    } else {
-      rows = this.nextPage(
-        'SELECT id, rel, depth, meta FROM dirs WHERE depth < ? OR (depth = ? AND id > ?) ORDER BY depth DESC, id LIMIT ?',
-        [this.cursor.depth, this.cursor.depth, this.cursor.id, ITEMS_PER_JOB],
-        (r) => ({ depth: num(r.depth as number), id: num(r.id as number) }),
-      );
-    }
-    if (rows.length === 0) return;
-    const items = rows.map((r) => ({ id: num(r.id as number), rel: b64(blob(r.rel as Uint8Array)), meta: JSON.parse(str(r.meta as string) ?? '{}') as WireMeta }));
-    const job = this.startJob('dirs', d, items.map((i) => i.id));
-    this.send(d, { t: 'dirs', job: job.id, items });
-  }
-
-  private onApplied(job: Job, results: ItemResult[]): void {
-    const j = this.journal;
-    j.tx(() => {
-      for (const r of results) {
-        if (job.kind === 'link') {
-          if (r.status === 'ok') j.setEntryState(r.id, E.LINKED);
-          else j.setEntryState(r.id, E.FAILED, r.code ?? 'io', r.reason ?? 'Could not create the hard link.');
-        } else if (job.kind === 'dirs') {
-          if (r.status !== 'ok') j.setDirState(r.id, D.FAILED, r.code ?? 'io', r.reason ?? 'Could not create the directory or set its metadata.');
-        } else if (job.kind === 'delete') {
-          const rel = job.rels?.[r.id];
-          if (!rel) continue;
-          if (r.status === 'ok') j.q('UPDATE extras SET state = ? WHERE rel = ?').run(X.DELETED, rel);
-          else j.q('UPDATE extras SET state = ?, reason = ? WHERE rel = ?').run(X.FAILED, r.reason ?? 'Could not delete it.', rel);
-        }
-      }
-    });
-  }
-
-  /** Lists every source directory at the destination (dest 'list' jobs), for extras. */
-  private dispatchDirLists(kind: 'mlist' | 'vdst' | 'vsrc', hash: boolean): void {
-    const workers = kind === 'vsrc' ? this.sources() : this.destinations();
-    for (const w of workers) {
-      while (this.jobsOf(w, kind) < LIST_SLOTS) {
-        let ids: number[];
-        if (this.phaseRetry.length > 0) ids = this.phaseRetry.splice(0, DIRS_PER_LIST_JOB);
-        else {
-          const rows = this.nextPage('SELECT id FROM dirs WHERE state = ? AND id > ? ORDER BY id LIMIT ?', [D.LISTED, this.cursor.id, DIRS_PER_LIST_JOB], (r) => ({ id: num(r.id as number) }));
-          ids = rows.map((r) => num(r.id as number));
-        }
-        if (ids.length === 0) return;
-        const dirs = ids.map((id) => ({ id, rel: b64(this.journal.dirRel(id) ?? Buffer.alloc(0)) }));
-        const job = this.startJob(kind, w, ids);
-        this.send(w, { t: 'list', job: job.id, dirs, hash });
-      }
-    }
-  }
-
-  private dispatchMirror(): void {
-    this.dispatchDirLists('mlist', false);
-    for (const d of this.destinations()) {
-      while (this.jobsOf(d, 'delete') < 1 && this.extrasQueue.length > 0) {
-        const rels = this.extrasQueue.splice(0, ITEMS_PER_JOB);
-        const job = this.startJob('delete', d, rels.map((_, i) => i), { rels });
-        const items = rels.map((rel) => ({ rel: b64(rel), kind: str(this.journal.q('SELECT kind FROM extras WHERE rel = ?').get(rel)?.kind) ?? '' }));
-        this.send(d, { t: 'delete', job: job.id, items });
-      }
-    }
-  }
-
-  private dispatchVerify(): void {
-    const step = this.journal.get('step');
-    this.dispatchDirLists(step === 'dst' ? 'vdst' : 'vsrc', true);
-  }
-
-  /** A destination listing (mirror or verification): find extras and, when verifying, compare. */
-  private onDestListed(job: Job, msg: Extract<WorkerMessage, { t: 'listed' }>): void {
-    const j = this.journal;
-    const dirRel = j.dirRel(msg.dir);
-    if (dirRel === null) return;
-    const verifying = job.kind === 'vdst';
-    const owner = this.spec.preserveOwner && job.worker.isRoot;
-    j.tx(() => {
-      for (const e of msg.entries) {
-        const name = unb64(e.name);
-        if (name.length === 0) {
-          // Directory metadata is checked from its parent's listing; the root from its own.
-          const dir = verifying && dirRel.length === 0 ? j.dirByRel(dirRel) : null;
-          if (dir) this.recordDirVerify(dir.id, compareDir(dir.meta, e.meta, owner));
-          continue;
-        }
-        if (startsWithBytes(name, TEMP)) continue;
-        const rel = childRel(dirRel, name);
-        const known = j.entryByRel(rel);
-        const dir = known ? null : j.dirByRel(rel);
-        if (!known && !dir) {
-          if (this.filter.isExcluded(rel)) continue;
-          const state = verifying ? X.FOUND : this.spec.dryRun ? X.WOULD_DELETE : X.FOUND;
-          const r = j.q('INSERT OR IGNORE INTO extras (rel, kind, state) VALUES (?, ?, ?)').run(rel, e.meta.kind, state);
-          if (!verifying && !this.spec.dryRun && Number(r.changes) === 1) this.extrasQueue.push(rel);
-          continue;
-        }
-        if (!verifying) continue;
-        if (dir) {
-          this.recordDirVerify(dir.id, compareDir(dir.meta, e.meta, owner));
-          continue;
-        }
-        if (!known || !isVerifiable(known.state)) continue;
-        const hash = msg.hashes?.[e.name];
-        const problem = compareEntry(known, e, hash, owner);
-        j.q('UPDATE entries SET v_state = ?, v_reason = ? WHERE id = ?').run(problem ? V.DIFFERENT : V.OK, problem, known.id);
-      }
-      if (verifying && msg.done) {
-        // Entries of this directory the destination does not have.
-        j.q(`UPDATE entries SET v_state = ?, v_reason = 'Not found at the destination.' WHERE v_state IS NULL AND rel > ? AND rel < ? AND state IN (${VERIFIABLE.join(',')}) AND instr(substr(rel, ?), ?) = 0`).run(
-          V.MISSING,
-          prefixLow(dirRel),
-          prefixHigh(dirRel),
-          dirRel.length === 0 ? 1 : dirRel.length + 2,
-          Buffer.of(0x2f),
-        );
-      }
-      if (msg.error && verifying) {
-        const dir = j.dirByRel(dirRel);
-        if (dir) this.recordDirVerify(dir.id, `Could not list it at the destination: ${msg.error.message}`);
-      }
-    });
-  }
-
-  private recordDirVerify(id: number, problem: string | null): void {
-    this.journal.q('UPDATE dirs SET v_state = ?, v_reason = ? WHERE id = ?').run(problem ? V.DIFFERENT : V.OK, problem, id);
-  }
-
-  /** A source re-listing with hashes (full verification): remember what the source has now. */
-  private onSourceRescan(msg: Extract<WorkerMessage, { t: 'listed' }>): void {
-    const j = this.journal;
-    const dirRel = j.dirRel(msg.dir);
-    if (dirRel === null) return;
-    j.tx(() => {
-      for (const e of msg.entries) {
-        const name = unb64(e.name);
-        if (name.length === 0) continue;
-        const rel = childRel(dirRel, name);
-        const hash = msg.hashes?.[e.name] ?? null;
-        j.q('UPDATE entries SET vs_hash = ?, vs_meta = ? WHERE rel = ?').run(hash, JSON.stringify({ ...e.meta, target: e.target ?? null }), rel);
-      }
-    });
-  }
 }
 
 /** SQLITE_FULL from node:sqlite, or ENOSPC / EDQUOT from a file write (the report). */
@@ -1257,21 +970,6 @@ function isDiskFull(err: unknown): boolean {
   if (!e || typeof e !== 'object') return false;
   if (e.errcode === 13 || e.code === 'ENOSPC' || e.code === 'EDQUOT') return true;
   return typeof e.message === 'string' && /database or disk is full/i.test(e.message);
-}
-
-const VERIFIABLE: number[] = [E.VERIFIED, E.COPIED, E.UNCHANGED, E.LINKED];
-
-function isVerifiable(state: number): boolean {
-  return VERIFIABLE.includes(state);
-}
-
-/** Lower bound (exclusive) of the rels directly or indirectly under dirRel, for BLOB range scans. */
-function prefixLow(dirRel: Buffer): Buffer {
-  return dirRel.length === 0 ? Buffer.alloc(0) : Buffer.concat([dirRel, Buffer.of(0x2f)]);
-}
-
-function prefixHigh(dirRel: Buffer): Buffer {
-  return dirRel.length === 0 ? Buffer.alloc(4096, 0xff) : Buffer.concat([dirRel, Buffer.of(0x30)]);
 }
 
 function rootPlaceholderMeta(): WireMeta {

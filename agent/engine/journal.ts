@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { TaskStatus } from '../protocol/task.ts';
 import type { WireMeta } from '../protocol/wire.ts';
 import { blob, inTransaction, num, openDatabase, str } from './sqlite.ts';
 import type { Database, SqlValue, Statement } from './sqlite.ts';
@@ -31,6 +32,8 @@ export const E = {
 export type EntryState = (typeof E)[keyof typeof E];
 
 export const D = { PENDING: 0, LISTED: 1, FAILED: 2 } as const;
+
+type TaskProgress = TaskStatus['progress'];
 /** Full verification outcome per entry. */
 export const V = { OK: 1, DIFFERENT: 2, MISSING: 3 } as const;
 /** Extras at the destination. */
@@ -193,6 +196,33 @@ export class Journal {
    */
   settlePending(id: number, state: number, code: string, reason: string): void {
     this.q('UPDATE entries SET state = ?, code = ?, reason = ? WHERE id = ? AND state = ?').run(state, code, reason, id, E.PENDING);
+  }
+
+  /** The task's counts by entry and directory state (one scan of each table: callers cache it). */
+  countProgress(): TaskProgress {
+    const p = { dirsListed: 0, dirsPending: 0, entriesFound: 0, filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, filesCopied: 0, bytesCopied: 0, problems: 0 };
+    for (const r of this.q('SELECT state, count(*) AS n, coalesce(sum(size), 0) AS b, sum(copied) AS c, coalesce(sum(copied * size), 0) AS cb FROM entries GROUP BY state').all()) {
+      const st = num(r.state);
+      if (st === E.FILTERED) continue;
+      const n = num(r.n);
+      const b = num(r.b);
+      p.entriesFound += n;
+      p.filesTotal += n;
+      p.bytesTotal += b;
+      if (st !== E.NEW && st !== E.PENDING && st !== E.LINK) {
+        p.filesDone += n;
+        p.bytesDone += b;
+      }
+      if (st === E.FAILED || st === E.CHANGED || st === E.SKIPPED) p.problems += n;
+      p.filesCopied += num(r.c);
+      p.bytesCopied += num(r.cb);
+    }
+    for (const r of this.q('SELECT state, count(*) AS n FROM dirs GROUP BY state').all()) {
+      if (num(r.state) === D.PENDING) p.dirsPending += num(r.n);
+      else p.dirsListed += num(r.n);
+      p.entriesFound += num(r.n);
+    }
+    return p;
   }
 
   /** Ids of entries in a state, in id order (for resuming queues). */
