@@ -23,8 +23,8 @@ import { FrameType } from '../protocol/wire.ts';
 import { WireError } from '../net/wire-error.ts';
 import { EntryFilter } from './filters.ts';
 import { decide, needsProbe } from './decide.ts';
-import { D, E, Journal, num, rowToEntry } from './journal.ts';
-import type { EntryRow } from './journal.ts';
+import { D, E, Journal, num } from './journal.ts';
+import type { PendingRow } from './journal.ts';
 import { computeSummary, passedOf, writeReport } from './report-writer.ts';
 import { b64, childRel, depthOf, metaSig, unb64 } from './wire-meta.ts';
 import { RangePlanner } from './ranges.ts';
@@ -516,11 +516,11 @@ export class Coordinator {
   /** Tops the ready queue up from the journal while files wait there. */
   private refill(): void {
     while (this.spill && this.readyQueue.length + this.largeQueue.length < READY_MAX - REFILL_PAGE) {
-      const rows = this.journal.q('SELECT * FROM entries WHERE state = ? AND id > ? ORDER BY id LIMIT ?').all(E.PENDING, this.spill.after, REFILL_PAGE);
-      for (const r of rows) this.enqueue(rowToEntry(r), true);
+      const rows = this.journal.pendingPage(this.spill.after, REFILL_PAGE);
+      for (const r of rows) this.enqueue(r, true);
       const last = rows[rows.length - 1];
       if (rows.length < REFILL_PAGE) this.spill = null;
-      else if (last) this.spill.after = num(last.id);
+      else if (last) this.spill.after = last.id;
     }
   }
 
@@ -528,7 +528,7 @@ export class Coordinator {
    * A pending entry into the ready or the large queue; or nowhere when the queues are full or files
    * wait in the journal already (the refill reads it back in id order).
    */
-  private enqueue(e: Pick<EntryRow, 'id' | 'rel' | 'kind' | 'size' | 'meta' | 'dstHash'>, refill = false): void {
+  private enqueue(e: PendingRow, refill = false): void {
     if (!refill) {
       if (this.spill && e.id > this.spill.after) return;
       if (this.readyQueue.length + this.largeQueue.length >= READY_MAX) {

@@ -78,6 +78,9 @@ export interface EntryRow {
   vsHash: string | null;
 }
 
+/** What the copy queue needs of a pending entry. */
+export type PendingRow = Pick<EntryRow, 'id' | 'rel' | 'kind' | 'size' | 'meta' | 'dstHash'>;
+
 export function rowToEntry(r: Record<string, SqlValue>): EntryRow {
   return {
     id: num(r.id),
@@ -223,6 +226,16 @@ export class Journal {
       p.entriesFound += num(r.n);
     }
     return p;
+  }
+
+  /**
+   * Up to limit files still to copy (PENDING) with ids above after, in id order: only the columns a
+   * queued file needs (a task with a large backlog reads every one of them back once).
+   */
+  pendingPage(after: number, limit: number): PendingRow[] {
+    return this.q('SELECT id, rel, kind, size, meta, dst_hash FROM entries WHERE state = ? AND id > ? ORDER BY id LIMIT ?')
+      .all(E.PENDING, after, limit)
+      .map((r) => ({ id: num(r.id), rel: blob(r.rel), kind: str(r.kind) ?? 'file', size: num(r.size), meta: JSON.parse(str(r.meta) ?? '{}') as WireMeta, dstHash: str(r.dst_hash) }));
   }
 
   /** Ids of entries in a state, in id order (for resuming queues). */

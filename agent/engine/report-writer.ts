@@ -11,6 +11,7 @@ import type { TaskSpec } from '../protocol/task.ts';
 import { relToDisplay } from '../fs/relpath.ts';
 import { D, E, V, X } from './journal.ts';
 import type { Journal } from './journal.ts';
+import type { SqlValue } from './sqlite.ts';
 import { blob, num, str } from './sqlite.ts';
 
 /** Path bytes for a report: plain text when valid printable UTF-8, else display form plus base64. */
@@ -42,9 +43,14 @@ export function computeSummary(j: Journal): ReportSummary {
     wouldCopy: 0,
     wouldDelete: 0,
   };
-  for (const r of j.q('SELECT kind, state, count(*) AS n FROM entries WHERE state != ? GROUP BY kind, state').all(E.FILTERED)) {
+  // One scan of the entries (a journal may hold millions), grouped by everything the summary counts by.
+  const byGroup = j.q('SELECT kind, state, code, v_state, count(*) AS n, sum(copied) AS c, coalesce(sum(copied * size), 0) AS cb FROM entries GROUP BY kind, state, code, v_state').all();
+  for (const r of byGroup) {
     const n = num(r.n);
     const state = num(r.state);
+    s.copied += num(r.c);
+    s.bytesCopied += num(r.cb);
+    if (state === E.FILTERED) continue;
     s.entries += n;
     if (r.kind === 'file') s.files += n;
     if (r.kind === 'symlink') s.symlinks += n;
@@ -54,29 +60,22 @@ export function computeSummary(j: Journal): ReportSummary {
     if (state === E.CHANGED) s.changedDuringMigration += n;
     if (state === E.WOULD_COPY) s.wouldCopy += n;
     if (state === E.VERIFIED) s.verified += n;
+    if (state === E.SKIPPED || state === E.FAILED) {
+      const bucket = state === E.SKIPPED ? s.skipped : s.failed;
+      const code = str(r.code) ?? 'unknown';
+      bucket.total += n;
+      bucket.byReason[code] = (bucket.byReason[code] ?? 0) + n;
+    }
+    countVerification(s, r.v_state, n);
   }
-  const copied = j.q('SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM entries WHERE copied = 1').get();
-  s.copied = num(copied?.n);
-  s.bytesCopied = num(copied?.b);
   s.dirs = num(j.q('SELECT count(*) AS n FROM dirs').get()?.n);
   s.entries += s.dirs;
-  for (const r of j.q('SELECT state, code, count(*) AS n FROM entries WHERE state IN (?, ?) GROUP BY state, code').all(E.SKIPPED, E.FAILED)) {
-    const bucket = num(r.state) === E.SKIPPED ? s.skipped : s.failed;
-    const code = str(r.code) ?? 'unknown';
-    bucket.total += num(r.n);
-    bucket.byReason[code] = (bucket.byReason[code] ?? 0) + num(r.n);
-  }
   for (const r of j.q('SELECT code, count(*) AS n FROM dirs WHERE state = ? GROUP BY code').all(D.FAILED)) {
     const code = str(r.code) ?? 'unknown';
     s.failed.total += num(r.n);
     s.failed.byReason[code] = (s.failed.byReason[code] ?? 0) + num(r.n);
   }
-  for (const table of ['entries', 'dirs']) {
-    for (const r of j.q(`SELECT v_state, count(*) AS n FROM ${table} WHERE v_state IN (?, ?) GROUP BY v_state`).all(V.DIFFERENT, V.MISSING)) {
-      if (num(r.v_state) === V.DIFFERENT) s.different += num(r.n);
-      else s.missing += num(r.n);
-    }
-  }
+  for (const r of j.q('SELECT v_state, count(*) AS n FROM dirs WHERE v_state IN (?, ?) GROUP BY v_state').all(V.DIFFERENT, V.MISSING)) countVerification(s, r.v_state, num(r.n));
   for (const r of j.q('SELECT state, count(*) AS n FROM extras GROUP BY state').all()) {
     const st = num(r.state);
     if (st === X.DELETED) s.deleted += num(r.n);
@@ -88,6 +87,12 @@ export function computeSummary(j: Journal): ReportSummary {
     }
   }
   return s;
+}
+
+/** n entries or directories whose full verification found them different or missing. */
+function countVerification(s: ReportSummary, vState: SqlValue | undefined, n: number): void {
+  if (vState === V.DIFFERENT) s.different += n;
+  else if (vState === V.MISSING) s.missing += n;
 }
 
 export function passedOf(s: ReportSummary, error: { code: string } | null): boolean {
