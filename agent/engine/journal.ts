@@ -32,8 +32,6 @@ export const E = {
 export type EntryState = (typeof E)[keyof typeof E];
 
 export const D = { PENDING: 0, LISTED: 1, FAILED: 2 } as const;
-
-type TaskProgress = TaskStatus['progress'];
 /** Full verification outcome per entry. */
 export const V = { OK: 1, DIFFERENT: 2, MISSING: 3 } as const;
 /** Extras at the destination. */
@@ -77,6 +75,8 @@ export interface EntryRow {
   vsMeta: (WireMeta & { target: string | null }) | null;
   vsHash: string | null;
 }
+
+type TaskProgress = TaskStatus['progress'];
 
 /** What the copy queue needs of a pending entry. */
 export type PendingRow = Pick<EntryRow, 'id' | 'rel' | 'kind' | 'size' | 'meta' | 'dstHash'>;
