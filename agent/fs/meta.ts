@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import type { EntryKind, EntryMeta } from './api.ts';
 import { classify } from './errors.ts';
+import { READ_WHOLE_STATS, nativeLstatInto } from './native.ts';
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -79,10 +80,25 @@ export function metaFromStatArray(a: BigInt64Array): EntryMeta {
   };
 }
 
+let addonLstat: ((path: Buffer, stats: BigInt64Array) => void) | null | undefined;
+const statScratch = new BigInt64Array(READ_WHOLE_STATS);
+
+/**
+ * lstat → EntryMeta; throws the raw errno error (Node's, or the addon's of the same shape). Through
+ * the addon's lstatInto when it is loaded: a listing lstats every entry, and the BigIntStats object
+ * Node makes for each cost more than the call itself.
+ */
+export function lstatMeta(absPath: Buffer): EntryMeta {
+  if (addonLstat === undefined) addonLstat = nativeLstatInto();
+  if (!addonLstat) return metaFromStats(fs.lstatSync(absPath, LSTAT_OPTIONS));
+  addonLstat(absPath, statScratch);
+  return metaFromStatArray(statScratch);
+}
+
 /** lstat → EntryMeta. Throws FsError (errno 'ENOENT' when the entry is gone). */
 export function statEntry(absPath: Buffer): EntryMeta {
   try {
-    return metaFromStats(fs.lstatSync(absPath, LSTAT_OPTIONS));
+    return lstatMeta(absPath);
   } catch (err) {
     throw classify(err, absPath);
   }

@@ -53,6 +53,8 @@ export interface NativeFs {
     expectHash: Buffer | null,
     scratch: Buffer | null,
   ): number;
+  /** lstat into the READ_WHOLE_STATS values (see ferry_fs.c); absent from an addon built before it. */
+  lstatInto?(path: Buffer, stats: BigInt64Array): void;
   /** A small file read whole in one call (see ferry_fs.c); present with writeWhole. Returns bytes or a ReadWholeStatus. */
   readWhole?(path: Buffer, out: Buffer, offset: number, cap: number, stats: BigInt64Array, digest: Buffer): number;
 }
@@ -202,6 +204,12 @@ export function canReadWhole(): boolean {
 export function readWhole(path: Buffer, out: Buffer, offset: number, cap: number, stats: BigInt64Array, digest: Buffer): number {
   // Callers check canReadWhole() first.
   return (loadNative() as NativeFs).readWhole!(path, out, offset, cap, stats, digest);
+}
+
+/** The addon's lstatInto, or null where it is not loaded (callers fall back to fs.lstatSync). */
+export function nativeLstatInto(): ((path: Buffer, stats: BigInt64Array) => void) | null {
+  const n = loadNative();
+  return n?.lstatInto ? n.lstatInto.bind(n) : null;
 }
 
 /** Whether writeWhole can run here (the addon, with SHA256 in this process). Triggers loading. */

@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import type { DirEntry, EntryMeta } from './api.ts';
 import { FsError, classify, isErrno } from './errors.ts';
-import { metaFromStats, statEntry } from './meta.ts';
+import { lstatMeta, statEntry } from './meta.ts';
 import { PATH_MAX_BYTES, relToDisplay, startsWithBytes } from './relpath.ts';
 
 export interface ListOptions {
@@ -32,7 +32,6 @@ const DEFAULT_BATCH = 512;
 const SLASH = 0x2f;
 // 'buffer' is a valid encoding for opendir at runtime (Dirent.name is then a Buffer); the types lack it.
 const OPENDIR_OPTIONS = { encoding: 'buffer' as BufferEncoding, bufferSize: 128 };
-const LSTAT_OPTIONS = { bigint: true } as const;
 const LINK_OPTIONS = { encoding: 'buffer' } as const;
 
 function nameOf(d: fs.Dirent): Buffer {
@@ -89,7 +88,7 @@ export function* listDirSync(absDir: Buffer, options: ListOptions = {}): Generat
       let meta: EntryMeta;
       let linkTarget: Buffer | undefined;
       try {
-        meta = metaFromStats(fs.lstatSync(p, LSTAT_OPTIONS));
+        meta = lstatMeta(p);
         if (meta.kind === 'symlink') linkTarget = fs.readlinkSync(p, LINK_OPTIONS);
       } catch (err) {
         if (isErrno(err, 'ENOENT')) continue;

@@ -32,6 +32,11 @@
  * sooner), -2 it is not a regular file, -3 it is larger than cap or sparse (stream it instead); stats
  * hold the first fstat in all these cases. A failing system call throws, the fd closed.
  *
+ *   lstatInto(path, stats: BigInt64Array(11)): undefined
+ *
+ * lstatInto is lstat into the same 11 values, without the BigIntStats object Node makes per call
+ * (a source lists, and so lstats, every entry of its tree).
+ *
  * Seconds may be a bigint or an integral number; nanoseconds 0..999999999. Passing null (or undefined)
  * as the seconds of atime or mtime leaves that time unchanged (UTIME_OMIT).
  * Errors are thrown as Error objects shaped like Node's fs errors: .code is the errno name ('ENOENT'),
@@ -654,12 +659,31 @@ static napi_value js_read_whole(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* lstatInto (see the top): statx without following a last symlink, as lstat. */
+static napi_value js_lstat_into(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (get_args(env, info, 2, argv) != 0) return NULL;
+  char path[PATH_MAX];
+  if (get_path(env, argv[0], path, sizeof path, "lstat") != 0) return NULL;
+  napi_typedarray_type type;
+  size_t stats_len = 0;
+  void *stats = NULL;
+  if (napi_get_typedarray_info(env, argv[1], &type, &stats_len, &stats, NULL, NULL) != napi_ok || type != napi_bigint64_array || stats_len < RW_STATS) {
+    return throw_type(env, "stats must be a BigInt64Array of 11");
+  }
+  struct statx st;
+  if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS, &st) != 0) return throw_errno(env, errno, "lstat");
+  fill_stats((int64_t *)stats, &st);
+  return NULL;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
     { "utimens", NULL, js_utimens, NULL, NULL, NULL, napi_enumerable, NULL },
     { "futimens", NULL, js_futimens, NULL, NULL, NULL, napi_enumerable, NULL },
     { "seekData", NULL, js_seek_data, NULL, NULL, NULL, napi_enumerable, NULL },
     { "seekHole", NULL, js_seek_hole, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "lstatInto", NULL, js_lstat_into, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   if (SHA256 != NULL) {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { applyMeta } from '../../agent/fs/apply.ts';
 import { classify } from '../../agent/fs/errors.ts';
-import { statEntry } from '../../agent/fs/meta.ts';
+import { lstatMeta, metaFromStats, statEntry } from '../../agent/fs/meta.ts';
 import { fallbackSetTimes, loadNative, nativeCandidates, nativeStatus, nsToFallbackSeconds, setTimes, setTimesFd } from '../../agent/fs/native.ts';
 import { REPO_ROOT, ensureNativeBuilt } from '../helpers/make-tree.ts';
 
@@ -109,6 +109,33 @@ describe('addon', () => {
     expect(mtimeOf(b('file'))).toBe(42_000_000_000n);
   });
 
+  it('lstatInto gives what lstat gives for every kind of entry, never following a symlink', () => {
+    const names = ['lfile', 'ldir', 'llink', 'lfifo', 'old', Buffer.from([0x67, 0xbf, 0xfe, 0x0a]).toString('latin1')];
+    fs.writeFileSync(b('lfile'), 'some bytes');
+    fs.mkdirSync(b('ldir'));
+    fs.symlinkSync('lfile', b('llink'));
+    expect(spawnSync('mkfifo', [path.join(dir, 'lfifo')]).status).toBe(0);
+    fs.writeFileSync(b('old'), '');
+    loadNative()?.utimens(b('old'), -5n, 1, -86_400n, 999_999_999, true); // before 1970
+    const gbk = Buffer.concat([Buffer.from(`${dir}/`), Buffer.from([0x67, 0xbf, 0xfe, 0x0a])]); // not UTF-8, with a newline
+    fs.writeFileSync(gbk, 'x');
+    expect(loadNative()?.lstatInto).toBeTypeOf('function');
+    for (const name of names) {
+      const p = name === names[5] ? gbk : b(name);
+      expect(lstatMeta(p), name).toEqual(metaFromStats(fs.lstatSync(p, { bigint: true })));
+    }
+    expect(lstatMeta(b('llink')).kind).toBe('symlink');
+    expect(lstatMeta(b('old')).mtimeNs).toBe(-86_400_000_000_000n + 999_999_999n);
+    let caught: unknown;
+    try {
+      lstatMeta(b('no-such-entry'));
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toMatchObject({ code: 'ENOENT', errno: -2, syscall: 'lstat' });
+    expect(() => loadNative()?.lstatInto?.(b('lfile'), new BigInt64Array(3))).toThrow(TypeError);
+  });
+
   it('loads in worker threads', async () => {
     const { Worker } = await import('node:worker_threads');
     const code = `const os = require('os'); const m = { exports: {} };
@@ -124,7 +151,7 @@ describe('addon', () => {
           }),
       ),
     );
-    expect(results).toEqual(['futimens,readWhole,seekData,seekHole,utimens,writeWhole', 'futimens,readWhole,seekData,seekHole,utimens,writeWhole']);
+    expect(results).toEqual(['futimens,lstatInto,readWhole,seekData,seekHole,utimens,writeWhole', 'futimens,lstatInto,readWhole,seekData,seekHole,utimens,writeWhole']);
   });
 
   it('loads and works in the Node 24 agent runtime and in this Node', () => {
@@ -188,6 +215,8 @@ describe('fallback without the addon', () => {
       fs.writeFileSync(b('viafallback'), 'x');
       disabled.setTimes(b('viafallback'), 1n, 1_767_225_600_123_456_789n, true);
       expect(mtimeOf(b('viafallback'))).toBe(1_767_225_600_123_456_000n);
+      const meta = await import('../../agent/fs/meta.ts');
+      expect(meta.lstatMeta(b('viafallback'))).toEqual(meta.metaFromStats(fs.lstatSync(b('viafallback'), { bigint: true })));
       const sparse = await import('../../agent/fs/sparse.ts');
       const fd = fs.openSync(b('viafallback'), 'r');
       expect(sparse.dataSegments(fd, 1)).toEqual([[0, 1]]);
