@@ -108,6 +108,26 @@ export class TreePhases {
     else this.onDestListed(job, msg);
   }
 
+  /** Results of link, dirs and delete jobs. */
+  onApplied(job: Job, results: ItemResult[]): void {
+    const j = this.journal;
+    j.tx(() => {
+      for (const r of results) {
+        if (job.kind === 'link') {
+          if (r.status === 'ok') j.setEntryState(r.id, E.LINKED);
+          else j.setEntryState(r.id, E.FAILED, r.code ?? 'io', r.reason ?? 'Could not create the hard link.');
+        } else if (job.kind === 'dirs') {
+          if (r.status !== 'ok') j.setDirState(r.id, D.FAILED, r.code ?? 'io', r.reason ?? 'Could not create the directory or set its metadata.');
+        } else if (job.kind === 'delete') {
+          const rel = job.rels?.[r.id];
+          if (!rel) continue;
+          if (r.status === 'ok') j.q('UPDATE extras SET state = ? WHERE rel = ?').run(X.DELETED, rel);
+          else j.q('UPDATE extras SET state = ?, reason = ? WHERE rel = ?').run(X.FAILED, r.reason ?? 'Could not delete it.', rel);
+        }
+      }
+    });
+  }
+
   /** Next page of the current phase's cursor, or [] when exhausted. */
   private nextPage(sql: string, params: (number | Buffer)[], keyOf: (r: Record<string, unknown>) => { depth?: number; id: number }): Record<string, unknown>[] {
     if (this.cursor.exhausted) return [];
@@ -179,26 +199,6 @@ export class TreePhases {
     const items = rows.map((r) => ({ id: num(r.id as number), rel: b64(blob(r.rel as Uint8Array)), meta: JSON.parse(str(r.meta as string) ?? '{}') as WireMeta }));
     const job = this.host.startJob('dirs', d, items.map((i) => i.id));
     this.host.send(d, { t: 'dirs', job: job.id, items });
-  }
-
-  /** Results of link, dirs and delete jobs. */
-  onApplied(job: Job, results: ItemResult[]): void {
-    const j = this.journal;
-    j.tx(() => {
-      for (const r of results) {
-        if (job.kind === 'link') {
-          if (r.status === 'ok') j.setEntryState(r.id, E.LINKED);
-          else j.setEntryState(r.id, E.FAILED, r.code ?? 'io', r.reason ?? 'Could not create the hard link.');
-        } else if (job.kind === 'dirs') {
-          if (r.status !== 'ok') j.setDirState(r.id, D.FAILED, r.code ?? 'io', r.reason ?? 'Could not create the directory or set its metadata.');
-        } else if (job.kind === 'delete') {
-          const rel = job.rels?.[r.id];
-          if (!rel) continue;
-          if (r.status === 'ok') j.q('UPDATE extras SET state = ? WHERE rel = ?').run(X.DELETED, rel);
-          else j.q('UPDATE extras SET state = ?, reason = ? WHERE rel = ?').run(X.FAILED, r.reason ?? 'Could not delete it.', rel);
-        }
-      }
-    });
   }
 
   /** Lists every source directory at the destination (dest 'list' jobs), for extras. */
