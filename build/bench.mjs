@@ -16,6 +16,9 @@
 // Prints per dataset and tool the best wall time of the rounds, files/s and MB/s (10^6 bytes), CPU
 // seconds (with /usr/bin/time: user + system of the tool and its children, e.g. Ferry's agents),
 // Ferry's speed ratio to each tool and the peak RSS of Ferry's processes; then PASS/MISS per target.
+// For the small-file datasets it also times the floor (build/bench-floor.mjs: the per-file work Ferry's
+// rules require, through its own C calls in one thread, with no TLS, journal or second process) and
+// prints Ferry's CPU over the floor's: the share of Ferry's cost that is its own overhead.
 // Exit code 0 when every run succeeded (a MISS is a figure, not an error), 1 when a tool failed.
 //
 // Options: --scale F (file counts and large-file size times F, e.g. 0.05), --dataset NAME (repeatable
@@ -34,6 +37,8 @@ const KiB = 1024;
 const MiB = 1024 * 1024;
 const RSS_LIMIT = 300 * 1e6;
 const TOOLS = ['ferry', 'tar', 'cp', 'rsync'];
+/** Datasets of small files get the floor (build/bench-floor.mjs): the per-file work alone, in C. */
+const FLOOR_DATASETS = new Set(['small', 'wide']);
 const DATASETS = {
   small: { describe: (d) => `${fmtInt(d.files)} files of 4 KiB in ${fmtInt(d.dirs)} directories`, plan: (s) => ({ dirs: atLeast(1, 500 * s), files: atLeast(1, 50_000 * s), size: 4 * KiB }) },
   large: { describe: (d) => `${d.files} files of ${fmtBytes(d.size)} of random data`, plan: (s) => ({ dirs: 1, files: 4, size: Math.max(MiB, Math.round((512 * MiB * s) / (64 * KiB)) * 64 * KiB) }) },
@@ -256,6 +261,26 @@ async function runTool(tool, ctx, src, dst, bytes) {
   return { ...r, rss: { ...finished.maxRss, cli: cliRss } };
 }
 
+/** Node 24 and the addon for the floor (the agent's own runtime and C calls), or null when not built. */
+function floorTools() {
+  const target = `${process.platform}-${process.arch}`;
+  const node = [process.env.FERRY_AGENT_NODE, path.join(ROOT, 'dist', 'runtime', target, 'bin', 'node')].find((p) => p && fs.existsSync(p));
+  const native = process.env.FERRY_NATIVE_DIR ?? path.join(ROOT, 'dist', 'native');
+  const addon = [path.join(native, target, 'ferry_fs.node'), path.join(native, 'ferry_fs.node')].find((p) => fs.existsSync(p));
+  return node && addon ? { node, addon } : null;
+}
+
+async function runFloor(ctx, data, dst) {
+  if (interrupted) throw new Interrupted();
+  fs.rmSync(dst, { recursive: true, force: true });
+  fs.mkdirSync(dst);
+  warmMemory(ctx, data.bytes);
+  const r = check('floor', await runTimed([ctx.floor.node, path.join(ROOT, 'build', 'bench-floor.mjs'), ctx.floor.addon, data.src, dst], process.env, path.join(ctx.dir, 'time')));
+  const copied = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
+  if (copied.files !== data.files) throw new Error(`The floor copied ${copied.files} files of ${data.files}.`);
+  return r;
+}
+
 function check(tool, r) {
   if (interrupted) throw new Interrupted();
   if (r.code !== 0) throw new Error(`${tool} failed (exit ${r.code ?? r.signal}):\n${r.stderr.slice(-2000)}${r.stdout.slice(-2000)}`);
@@ -295,6 +320,13 @@ function printDataset(name, data, result, rounds) {
   for (const tool of TOOLS.slice(1)) {
     const ratio = result.ratios[tool];
     console.log(`  ratio Ferry/${tool}: ${ratio.toFixed(2)}x (${ratio >= 1 ? 'Ferry faster' : 'Ferry slower'})`);
+  }
+  const floor = result.floor;
+  if (floor) {
+    const cpu = floor.cpuSeconds === null ? '-' : floor.cpuSeconds.toFixed(2);
+    console.log(`  ${'floor'.padEnd(6)} ${floor.best.toFixed(2).padStart(8)} ${fmtInt(floor.filesPerSec).padStart(10)} ${floor.mbPerSec.toFixed(1).padStart(8)} ${cpu.padStart(7)}   ${floor.runs.map((s) => s.toFixed(2)).join(' ')}`);
+    const ferryCpu = result.tools.ferry.cpuSeconds;
+    if (ferryCpu !== null && floor.cpuSeconds) console.log(`  Ferry CPU / floor CPU: ${(ferryCpu / floor.cpuSeconds).toFixed(2)}x (the floor: the per-file work alone, Ferry's C calls in one thread)`);
   }
   const rss = result.tools.ferry.rss;
   console.log(`  Ferry peak RSS: ${Object.entries(rss).map(([role, v]) => `${role} ${fmtMB(v)}`).join(', ')}`);
@@ -336,7 +368,8 @@ async function main() {
   try {
     const where = storage.tmpfs ? `a tmpfs mounted at ${storage.dir}` : `${storage.dir} (not root: no tmpfs, so these figures include the local disk)`;
     console.log(`Ferry bench: scale ${opts.scale}, ${opts.rounds} round(s), ${os.cpus().length} CPUs, Node ${process.version}; data on ${where}.`);
-    const ctx = { dir: storage.dir, tmpfs: storage.tmpfs, cli, probe: writeRssProbe(storage.dir) };
+    const ctx = { dir: storage.dir, tmpfs: storage.tmpfs, cli, probe: writeRssProbe(storage.dir), floor: floorTools() };
+    if (!ctx.floor) console.log('No floor: the agent runtime or the addon is not built (npm run build).');
     const results = {};
     for (const name of opts.datasets) {
       const data = generate(name, plans[name], storage.dir);
@@ -350,6 +383,11 @@ async function main() {
           runs[tool].push(r);
           console.log(`  round ${round + 1}: ${tool} ${r.seconds.toFixed(2)} s`);
         }
+        if (ctx.floor && FLOOR_DATASETS.has(name)) {
+          const r = await runFloor(ctx, data, dst);
+          (runs.floor ??= []).push(r);
+          console.log(`  round ${round + 1}: floor ${r.seconds.toFixed(2)} s`);
+        }
       }
       fs.rmSync(dst, { recursive: true, force: true });
       fs.rmSync(data.src, { recursive: true, force: true });
@@ -357,6 +395,7 @@ async function main() {
       tools.ferry.rss = peakRss(runs.ferry);
       const ratios = Object.fromEntries(TOOLS.slice(1).map((t) => [t, Number((tools[t].best / tools.ferry.best).toFixed(3))]));
       results[name] = { files: data.files, dirs: data.dirs, fileSize: data.size, bytes: data.bytes, tools, ratios };
+      if (runs.floor) results[name].floor = figures(data, runs.floor);
       printDataset(name, data, results[name], opts.rounds);
     }
     const targets = targetsOf(results);

@@ -1,6 +1,6 @@
 // Keeps `npm run bench` (build/bench.mjs) from rotting: a tiny run (scale 0.002, one round) of every
-// dataset and tool must print a ratio line per tool and dataset and the PASS/MISS targets, and write
-// figures for every tool to its --json file. Real figures come from running the bench by hand.
+// dataset and tool must print a ratio line per tool and dataset, the floor of the small-file datasets
+// and the PASS/MISS targets, and write figures for every tool to its --json file. Real figures come from running the bench by hand.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -41,8 +41,12 @@ describe('npm run bench', () => {
     expect(r.stdout).toMatch(/^ {2}(PASS|MISS) {2}small files: Ferry files\/s >= 1\.0x tar: /m);
     expect(r.stdout).toMatch(/^ {2}(PASS|MISS) {2}large files: Ferry MB\/s >= 1\.0x tar: /m);
     expect(r.stdout.match(/^ {2}(PASS|MISS) {2}\w+: peak RSS of every Ferry process <= 300 MB: /gm)).toHaveLength(3);
+    // The floor (the per-file work alone) for the two small-file datasets, not for the large files.
+    expect(r.stdout.match(/^ {2}Ferry CPU \/ floor CPU: \d+\.\d\dx /gm)).toHaveLength(2);
 
-    const doc = JSON.parse(fs.readFileSync(json, 'utf8')) as { datasets: Record<string, { files: number; bytes: number; tools: Record<string, ToolFigures>; ratios: Record<string, number> }> };
+    const doc = JSON.parse(fs.readFileSync(json, 'utf8')) as { datasets: Record<string, { files: number; bytes: number; tools: Record<string, ToolFigures>; ratios: Record<string, number>; floor?: ToolFigures }> };
+    expect([doc.datasets.small?.floor?.best, doc.datasets.wide?.floor?.best].every((s) => s !== undefined && s > 0)).toBe(true);
+    expect(doc.datasets.large?.floor).toBeUndefined();
     expect(Object.keys(doc.datasets).sort()).toEqual(['large', 'small', 'wide']);
     for (const d of Object.values(doc.datasets)) {
       expect(d.files).toBeGreaterThan(0);
