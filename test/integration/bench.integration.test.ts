@@ -1,6 +1,7 @@
 // Keeps `npm run bench` (build/bench.mjs) from rotting: a tiny run (scale 0.002, one round) of every
 // dataset and tool must print a ratio line per tool and dataset, the floor of the small-file datasets
-// and the PASS/MISS targets, and write figures for every tool to its --json file. Real figures come from running the bench by hand.
+// and the PASS/MISS targets, and write figures for every tool to its --json file. Real figures come
+// from running the bench by hand.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
