@@ -175,6 +175,9 @@ export class RunOwner {
       reportId,
       endedAt: new Date().toISOString(),
     };
+    // The final figures go out ahead of the record's runs.changed, never up to an interval after it: a
+    // console must not show a run as ended next to the figures of a moment before its end.
+    await this.publishSoon();
     await this.save();
   }
 
@@ -257,6 +260,18 @@ export class RunOwner {
     const wait = Math.max(0, this.lastPublished + RUN_PROGRESS_MIN_INTERVAL_MS - Date.now());
     this.publishTimer = setTimeout(() => this.flushPublish(), wait);
     this.publishTimer.unref();
+  }
+
+  /** Publishes a snapshot as soon as the interval allows (in place of one already due); resolves once it went out. */
+  private publishSoon(): Promise<void> {
+    if (this.publishTimer) clearTimeout(this.publishTimer);
+    const wait = Math.max(0, this.lastPublished + RUN_PROGRESS_MIN_INTERVAL_MS - Date.now());
+    return new Promise((resolve) => {
+      this.publishTimer = setTimeout(() => {
+        this.flushPublish();
+        resolve();
+      }, wait);
+    });
   }
 
   private flushPublish(): void {
