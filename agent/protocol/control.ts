@@ -9,7 +9,8 @@ import { z } from 'zod';
 import { TaskSpec, TaskStatus } from './task.ts';
 import { ReportSummary } from './report.ts';
 
-export const CONTROL_PROTOCOL_VERSION = 1;
+/** 2: task.wait (an app that watches with it must not meet an agent without it). */
+export const CONTROL_PROTOCOL_VERSION = 2;
 /** Longest control line accepted (a task spec with many filters fits easily). */
 export const MAX_CONTROL_LINE = 1024 * 1024;
 
