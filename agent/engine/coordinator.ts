@@ -189,7 +189,7 @@ export class Coordinator {
   close(): void {
     for (const w of this.workers) w.conn.close(null);
     this.journal.close();
-    for (const wake of [...this.finalWaiters]) wake(); // their status call fails now, not waitMs later
+    this.wakeWaiters(); // their status call fails now, not waitMs later
   }
 
   // ---------------------------------------------------------------- status and commands
@@ -210,7 +210,11 @@ export class Coordinator {
   }
 
   private wakeIfFinal(): void {
-    if (this.isFinal()) for (const wake of [...this.finalWaiters]) wake();
+    if (this.isFinal()) this.wakeWaiters();
+  }
+
+  private wakeWaiters(): void {
+    for (const wake of [...this.finalWaiters]) wake();
   }
 
   status(): TaskStatus {

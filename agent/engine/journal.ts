@@ -81,18 +81,23 @@ type TaskProgress = TaskStatus['progress'];
 /** What the copy queue needs of a pending entry. */
 export type PendingRow = Pick<EntryRow, 'id' | 'rel' | 'kind' | 'size' | 'meta' | 'dstHash'>;
 
+/** A meta column (JSON) as WireMeta. */
+export function metaOf(v: SqlValue | undefined): WireMeta {
+  return JSON.parse(str(v) ?? '{}') as WireMeta;
+}
+
+/** The columns of a row a queued file needs (id, rel, kind, size, meta, dst_hash). */
+function pendingRowOf(r: Record<string, SqlValue>): PendingRow {
+  return { id: num(r.id), rel: blob(r.rel), kind: str(r.kind) ?? 'file', size: num(r.size), meta: metaOf(r.meta), dstHash: str(r.dst_hash) };
+}
+
 export function rowToEntry(r: Record<string, SqlValue>): EntryRow {
   return {
-    id: num(r.id),
-    rel: blob(r.rel),
-    kind: str(r.kind) ?? 'file',
-    size: num(r.size),
-    meta: JSON.parse(str(r.meta) ?? '{}') as WireMeta,
+    ...pendingRowOf(r),
     target: r.target instanceof Uint8Array ? blob(r.target) : null,
     linkTo: r.link_to === null || r.link_to === undefined ? null : num(r.link_to),
     state: num(r.state),
     srcHash: str(r.src_hash),
-    dstHash: str(r.dst_hash),
     attempts: num(r.attempts),
     vsMeta: str(r.vs_meta) ? (JSON.parse(str(r.vs_meta) as string) as WireMeta & { target: string | null }) : null,
     vsHash: str(r.vs_hash),
@@ -186,7 +191,7 @@ export class Journal {
 
   dirByRel(rel: Buffer): { id: number; meta: WireMeta } | null {
     const r = this.q('SELECT id, meta FROM dirs WHERE rel = ?').get(rel);
-    return r ? { id: num(r.id), meta: JSON.parse(str(r.meta) ?? '{}') as WireMeta } : null;
+    return r ? { id: num(r.id), meta: metaOf(r.meta) } : null;
   }
 
   setEntryState(id: number, state: number, code: string | null = null, reason: string | null = null): void {
@@ -235,7 +240,7 @@ export class Journal {
   pendingPage(after: number, limit: number): PendingRow[] {
     return this.q('SELECT id, rel, kind, size, meta, dst_hash FROM entries WHERE state = ? AND id > ? ORDER BY id LIMIT ?')
       .all(E.PENDING, after, limit)
-      .map((r) => ({ id: num(r.id), rel: blob(r.rel), kind: str(r.kind) ?? 'file', size: num(r.size), meta: JSON.parse(str(r.meta) ?? '{}') as WireMeta, dstHash: str(r.dst_hash) }));
+      .map(pendingRowOf);
   }
 
   /** Ids of entries in a state, in id order (for resuming queues). */

@@ -10,13 +10,13 @@
  * these phases hands out and what it records of the answers.
  */
 import type { TaskPhase, TaskSpec } from '../protocol/task.ts';
-import type { CoordinatorMessage, ItemResult, WireMeta, WorkerMessage } from '../protocol/wire.ts';
+import type { CoordinatorMessage, ItemResult, WorkerMessage } from '../protocol/wire.ts';
 import { TEMP_PREFIX } from '../fs/atomic-write.ts';
 import { startsWithBytes } from '../fs/relpath.ts';
 import { DEST_SLOTS, DIRS_PER_LIST_JOB, ITEMS_PER_JOB, LIST_SLOTS } from './coordinator-jobs.ts';
 import type { Job, JobKind, WorkerLink } from './coordinator-jobs.ts';
 import type { EntryFilter } from './filters.ts';
-import { D, E, V, X, blob, num, str } from './journal.ts';
+import { D, E, V, X, blob, metaOf, num, str } from './journal.ts';
 import type { Journal } from './journal.ts';
 import { compareDir, compareEntry } from './verify.ts';
 import { b64, childRel, unb64 } from './wire-meta.ts';
@@ -40,13 +40,18 @@ export interface PhaseHost {
 
 type Listed = Extract<WorkerMessage, { t: 'listed' }>;
 
+/** A walk from the start: dirs by id, entries by id, or dirs deepest first (by depth, then id). */
+function startCursor(): { depth: number; id: number; exhausted: boolean } {
+  return { depth: Number.MAX_SAFE_INTEGER, id: 0, exhausted: false };
+}
+
 export class TreePhases {
   private readonly host: PhaseHost;
   private readonly journal: Journal;
   private readonly spec: TaskSpec;
   private readonly filter: EntryFilter;
   /** Where the current phase's walk is (dirs by id / entries by id / dirs by depth). */
-  private cursor = { depth: Number.MAX_SAFE_INTEGER, id: 0, exhausted: false };
+  private cursor = startCursor();
   /** Ids of the current phase handed back (a worker was lost): handed out again first. */
   private phaseRetry: number[] = [];
   /** Mirror: extras found at the destination, to delete. */
@@ -61,7 +66,7 @@ export class TreePhases {
 
   /** A new phase (or verification step) walks from the start. */
   reset(): void {
-    this.cursor = { depth: Number.MAX_SAFE_INTEGER, id: 0, exhausted: false };
+    this.cursor = startCursor();
     this.phaseRetry = [];
   }
 
@@ -98,7 +103,7 @@ export class TreePhases {
   nextVerifyStep(): boolean {
     if (this.journal.get('step') !== 'src') return false;
     this.journal.set('step', 'dst');
-    this.cursor = { depth: Number.MAX_SAFE_INTEGER, id: 0, exhausted: false };
+    this.cursor = startCursor();
     return true;
   }
 
@@ -196,7 +201,7 @@ export class TreePhases {
       );
     }
     if (rows.length === 0) return;
-    const items = rows.map((r) => ({ id: num(r.id as number), rel: b64(blob(r.rel as Uint8Array)), meta: JSON.parse(str(r.meta as string) ?? '{}') as WireMeta }));
+    const items = rows.map((r) => ({ id: num(r.id as number), rel: b64(blob(r.rel as Uint8Array)), meta: metaOf(r.meta as string) }));
     const job = this.host.startJob('dirs', d, items.map((i) => i.id));
     this.host.send(d, { t: 'dirs', job: job.id, items });
   }

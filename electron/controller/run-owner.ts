@@ -257,21 +257,24 @@ export class RunOwner {
   /** At most one snapshot per RUN_PROGRESS_MIN_INTERVAL_MS; the last change always goes out. */
   private schedulePublish(): void {
     if (this.publishTimer) return;
-    const wait = Math.max(0, this.lastPublished + RUN_PROGRESS_MIN_INTERVAL_MS - Date.now());
-    this.publishTimer = setTimeout(() => this.flushPublish(), wait);
+    this.publishTimer = setTimeout(() => this.flushPublish(), this.publishWait());
     this.publishTimer.unref();
   }
 
   /** Publishes a snapshot as soon as the interval allows (in place of one already due); resolves once it went out. */
   private publishSoon(): Promise<void> {
     if (this.publishTimer) clearTimeout(this.publishTimer);
-    const wait = Math.max(0, this.lastPublished + RUN_PROGRESS_MIN_INTERVAL_MS - Date.now());
     return new Promise((resolve) => {
       this.publishTimer = setTimeout(() => {
         this.flushPublish();
         resolve();
-      }, wait);
+      }, this.publishWait());
     });
+  }
+
+  /** Milliseconds until the next snapshot may go out (RUN_PROGRESS_MIN_INTERVAL_MS after the last). */
+  private publishWait(): number {
+    return Math.max(0, this.lastPublished + RUN_PROGRESS_MIN_INTERVAL_MS - Date.now());
   }
 
   private flushPublish(): void {

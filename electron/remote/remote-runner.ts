@@ -161,7 +161,7 @@ export async function runRemoteTask(opts: RemoteRunOptions): Promise<RemoteRunRe
       }),
     );
     // Aborting while hosts connect or deploy returns at once (the links close in `finally`).
-    const opened = await Promise.race([opening, aborted(opts.signal)]);
+    const opened = await unlessAborted(opening, opts.signal);
     if (opened === 'aborted') return interruptedResult(layout, links);
     const failures = opened.flatMap((r, i) => (r.status === 'rejected' ? [{ host: (layout.workers[i] as RemoteWorker).host.name, error: r.reason as Error }] : []));
     if (failures.length > 0) throw new RemoteHostsError(failures);
@@ -226,15 +226,6 @@ export async function runRemoteTask(opts: RemoteRunOptions): Promise<RemoteRunRe
   } finally {
     await Promise.all([...links.values()].map((l) => l.close()));
   }
-}
-
-/** Resolves with 'aborted' when the signal fires (never without a signal). */
-function aborted(signal: AbortSignal | undefined): Promise<'aborted'> {
-  return new Promise((resolve) => {
-    if (!signal) return;
-    if (signal.aborted) resolve('aborted');
-    else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
-  });
 }
 
 function interruptedResult(layout: RemoteTaskLayout, links: Map<string, AgentLink>): RemoteRunResult {
