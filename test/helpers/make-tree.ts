@@ -200,3 +200,15 @@ export function makeDeepChain(root: string, depth: number, name = 'd'): void {
 export function removeTree(dir: string): void {
   spawnSync('rm', ['-rf', '--', dir]);
 }
+
+/**
+ * Bytes of the regular files under dir (Ferry's temp files included: data that arrived). Safe on a tree
+ * a migration is writing: a temp file renamed or removed between readdir and stat is skipped.
+ */
+export function bytesUnder(dir: string): number {
+  let total = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) total += fs.statSync(path.join(e.parentPath, e.name), { throwIfNoEntry: false })?.size ?? 0;
+  }
+  return total;
+}

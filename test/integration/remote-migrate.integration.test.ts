@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Plan, type PlanHost } from '../../electron/contract/plan.ts';
@@ -21,7 +21,7 @@ import { runRemoteTask, type RemoteRunEvent } from '../../electron/remote/remote
 import { compareTrees, formatDifferences } from '../helpers/compare-trees.ts';
 import { buildEngine, parseEvents } from '../helpers/engine-build.ts';
 import { buildFerryCli, removeFerryCliBuild } from '../helpers/ferry-cli-build.ts';
-import { REPO_ROOT } from '../helpers/make-tree.ts';
+import { REPO_ROOT, bytesUnder } from '../helpers/make-tree.ts';
 import { createTestLab, type TestLab } from '../helpers/test-hosts.ts';
 import { tempDir } from '../helpers/test-hosts/ssh-helpers.ts';
 
@@ -56,14 +56,6 @@ function ferry(args: string[], onStdout?: (soFar: string, child: ReturnType<type
   });
 }
 
-/** Bytes of the regular files under dir (Ferry's temp files included: they are data that arrived). */
-function bytesUnder(dir: string): number {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) total += statSync(path.join(e.parentPath, e.name)).size;
-  }
-  return total;
-}
 
 /** A tree of `files` small files in 40 directories plus `large` files of `largeSize` bytes; returns its byte count. */
 async function writeTree(root: string, files: number, large: number, largeSize: number): Promise<number> {

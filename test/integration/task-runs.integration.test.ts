@@ -8,12 +8,13 @@
  * verified with the whole tree copied. Every answer is parsed with the contract's schemas.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, statSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleEvents, type CallRequest, type CallResponse, type EventEnvelope, type Run, type RunSnapshot } from '../../electron/contract/console.ts';
 import type { Controller } from '../../electron/controller/controller.ts';
 import { makeAgentDist } from '../helpers/agent-dist.ts';
+import { bytesUnder } from '../helpers/make-tree.ts';
 import { compareTrees, formatDifferences } from '../helpers/compare-trees.ts';
 import { addLabHosts, closeLab, contractCaller, openLabController, waitFor as pollUntil } from '../helpers/lab-controller.ts';
 import { createTestLab, type TestLab } from '../helpers/test-hosts.ts';
@@ -54,12 +55,6 @@ async function writeTree(root: string, files: number, large: number, largeSize: 
   for (let i = 0; i < large; i++) await fs.writeFile(path.join(root, `large-${i}.bin`), randomBytes(largeSize));
 }
 
-/** Bytes of the regular files under dir (Ferry's temp files included: data that arrived). */
-function bytesUnder(dir: string): number {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) total += statSync(path.join(e.parentPath, e.name)).size;
-  return total;
-}
 
 /** runs.start, trusting every unknown host key it reports (as the operator would after comparing it). */
 async function startTrusting(req: CallRequest<'runs.start'>): Promise<CallResponse<'runs.start'>> {
